@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+# berth: one non-recursive Makefile. One build directory per flavour (build/release, build/asan)
+# so flags never mix. `make V=1` shows the commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+FUZZ_CC ?= clang
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Libraries through pkg-config. --as-needed drops the ones no object uses yet, so the CLI starts
+# fast and the idle daemon stays small.
+PKGS := yaml-0.1 libevent jansson libseccomp libcap libarchive openssl libcurl libmnl libnftables
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wundef -Wvla -fno-common
+BASE_CFLAGS := -std=gnu11 -g -D_GNU_SOURCE -I. $(WARN) -DBERTH_VERSION='"$(VERSION)"'
+CFLAGS_release := $(BASE_CFLAGS) -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CFLAGS_asan := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -DBERTH_ASAN=1
+LDFLAGS_release := -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+LDFLAGS_asan := -fsanitize=address,undefined -Wl,--as-needed
+
+SRCS := $(sort $(wildcard orchestrator/*.c orchestrator/*/*.c compose/*.c compose/*/*.c \
+	engine/*.c engine/*/*.c netdns/*.c healthcheck/*.c))
+LIB_SRCS := $(filter-out orchestrator/main.c,$(SRCS))
+UNIT_SRCS := $(sort $(wildcard test/unit/test-*.c))
+TOOL_SRCS := $(sort $(wildcard test/system/tools/*.c))
+FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz-*.c))
+BENCH_SRCS := $(sort $(wildcard test/bench/*.c))
+
+# Debian packages: to build, to test, and for the benchmarks' yardstick.
+DEB_BUILD := gcc make pkg-config libyaml-dev libevent-dev libjansson-dev libseccomp-dev \
+	libcap-dev libarchive-dev libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev
+DEB_TEST := bats libcmocka-dev clang libclang-rt-14-dev python3 python3-jsonschema \
+	busybox-static socat iproute2 procps util-linux passwd
+DEB_BENCH := docker.io docker-compose
+
+.PHONY: all release asan deps bench-deps test test-release test-asan unit fuzz bench lint \
+	install clean demo
+
+all: release
+
+# $(1): flavour. Objects, the library of everything but main, the binary, unit tests, tools.
+define flavour
+$(1)_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(SRCS))
+$(1)_LIB_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(LIB_SRCS))
+$(1)_UNITS := $$(patsubst test/unit/%.c,build/$(1)/test/unit/%,$$(UNIT_SRCS))
+$(1)_TOOLS := $$(patsubst test/system/tools/%.c,build/$(1)/test/tools/%,$$(TOOL_SRCS))
+
+build/$(1)/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
+
+build/$(1)/libberth.a: $$($(1)_LIB_OBJS)
+	@mkdir -p $$(@D)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+build/$(1)/berth: build/$(1)/obj/orchestrator/main.o build/$(1)/libberth.a
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS)
+
+build/$(1)/test/unit/%: test/unit/%.c build/$(1)/libberth.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  TEST [$(1)] $$@")
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) $$(LDFLAGS_$(1)) -MMD -MP -o $$@ $$< \
+		build/$(1)/libberth.a $$(PKG_LIBS) -lcmocka
+
+build/$(1)/test/tools/%: test/system/tools/%.c build/$(1)/libberth.a
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) $$(LDFLAGS_$(1)) -MMD -MP -o $$@ $$< \
+		build/$(1)/libberth.a $$(PKG_LIBS)
+
+build/$(1)/tests: build/$(1)/berth $$($(1)_UNITS) $$($(1)_TOOLS)
+	@touch $$@
+
+-include $$($(1)_OBJS:.o=.d) $$($(1)_UNITS:=.d) $$($(1)_TOOLS:=.d)
+endef
+
+$(eval $(call flavour,release))
+$(eval $(call flavour,asan))
+
+release: build/release/berth
+asan: build/asan/berth
+
+# Fuzz harnesses: libFuzzer with ASan/UBSan, linked against the parsers' sources directly.
+FUZZ_BINS := $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	-Wno-unused-command-line-argument
+build/fuzz/%: test/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+fuzz: $(FUZZ_BINS)
+
+BENCH_BINS := $(patsubst test/bench/%.c,build/bench/%,$(BENCH_SRCS))
+build/bench/%: test/bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_release) -o $@ $<
+
+# Install what is missing, quietly; nothing when all is there.
+define apt_install
+	@missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+
+bench-deps: deps
+	$(call apt_install,$(DEB_BENCH))
+
+# The README's test command. Unit tests, fuzz smoke runs and system tests, on the release build
+# and again on the ASan/UBSan build; one summary line at the end.
+test: deps
+	$(Q)$(MAKE) --no-print-directory build/release/tests build/asan/tests fuzz
+	$(Q)test/run-tests.sh release asan
+
+test-release: deps
+	$(Q)$(MAKE) --no-print-directory build/release/tests fuzz
+	$(Q)test/run-tests.sh release
+
+test-asan: deps
+	$(Q)$(MAKE) --no-print-directory build/asan/tests
+	$(Q)test/run-tests.sh asan
+
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory build/release/berth $(BENCH_BINS)
+	$(Q)test/bench/run.sh build/release/berth
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build/release/berth
+	$(Q)build/release/berth system info
+
+LINT_BANNED := '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen|signal)\s*\(|[^_]\bdup\s*\('
+lint:
+	$(Q)clang-format --dry-run -Werror $(SRCS) $(wildcard */*.h */*/*.h) $(UNIT_SRCS) \
+		$(TOOL_SRCS) $(FUZZ_SRCS) $(BENCH_SRCS)
+	$(Q)! grep -nE $(LINT_BANNED) $(SRCS) || { echo "lint: banned call (see STYLE.md 8)"; exit 1; }
+	$(Q)test/lint-includes.sh
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. -D_GNU_SOURCE $(SRCS)
+
+install: build/release/berth
+	install -D -m 0755 build/release/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -D -m 0644 orchestrator/berth.service $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
+	sed -i 's|@BINDIR@|$(PREFIX)/bin|' $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
+
+clean:
+	rm -rf build

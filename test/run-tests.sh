@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs the unit tests, the fuzz smoke runs and the system tests for each build flavour given
+# (release, asan) and ends with one line: "N passed, N failed, N skipped".
+# Usage: test/run-tests.sh FLAVOUR...   (the binaries must be built: make build/FLAVOUR/tests)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+passed=0 failed=0 skipped=0
+failures=()
+
+# Count a TAP stream read on stdin; echo it through so the log shows every test.
+count_tap() {
+    local suite=$1 line p=0 f=0 s=0
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        case "$line" in
+            "not ok "*) f=$((f + 1)); failures+=("$suite: ${line#not ok }") ;;
+            "ok "*"# skip"*|"ok "*"# SKIP"*) s=$((s + 1)) ;;
+            "ok "*) p=$((p + 1)) ;;
+        esac
+    done
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    printf '[%s] %d ok, %d not ok, %d skipped\n' "$suite" "$p" "$f" "$s"
+}
+
+# A suite that died without saying "not ok" still failed.
+suite_crashed() {
+    failed=$((failed + 1))
+    failures+=("$1: exited with status $2 ($3)")
+    printf '[%s] crashed: exit status %d\n' "$1" "$2"
+}
+
+run_units() {
+    local flavour=$1 t name rc out
+    for t in "build/$flavour/test/unit"/test-*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        out=$(mktemp)
+        CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1
+        rc=$?
+        count_tap "$flavour unit $name" <"$out"
+        if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+            suite_crashed "$flavour unit $name" "$rc" "see the output above"
+        fi
+        rm -f "$out"
+    done
+}
+
+run_fuzz() {
+    local f name corpus work rc
+    for f in build/fuzz/fuzz-*; do
+        [ -x "$f" ] || continue
+        name=$(basename "$f")
+        corpus="test/fuzz/corpus/$name"
+        work=$(mktemp -d)
+        # New inputs go to the scratch dir; the seeds in the repository are only read.
+        "$f" -runs=100000 -max_total_time=20 -rss_limit_mb=1024 "$work" \
+            $( [ -d "$corpus" ] && echo "$corpus" ) >"$work.log" 2>&1
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
+            echo "ok - fuzz $name" | count_tap "fuzz $name"
+        else
+            tail -40 "$work.log"
+            echo "not ok - fuzz $name (exit $rc)" | count_tap "fuzz $name"
+        fi
+        rm -rf "$work" "$work.log"
+    done
+}
+
+run_system() {
+    local flavour=$1 out rc logs
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "ok 1 # skip system tests need root (they create namespaces, users, sockets)" |
+            count_tap "$flavour system"
+        return
+    fi
+    logs="$top/build/$flavour/sanitizer-logs"
+    rm -rf "$logs" && mkdir -p "$logs"
+    export BERTH="$top/build/$flavour/berth"
+    export BERTH_TOOLS="$top/build/$flavour/test/tools"
+    export BERTH_FLAVOUR="$flavour"
+    export BERTH_SANITIZER_LOGS="$logs"
+    if [ "$flavour" = asan ]; then
+        export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/asan"
+        export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+    fi
+    out=$(mktemp)
+    bats --tap test/system >"$out" 2>&1 </dev/null
+    rc=$?
+    count_tap "$flavour system" <"$out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+        suite_crashed "$flavour system" "$rc" "bats failed to run"
+    fi
+    rm -f "$out"
+    if compgen -G "$logs/*" >/dev/null; then
+        for f in "$logs"/*; do echo "== $f"; head -60 "$f"; done
+        suite_crashed "$flavour sanitizers" 1 "reports in $logs"
+    fi
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
+[ $# -gt 0 ] || set -- release
+fuzzed=0
+for flavour in "$@"; do
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1"
+    run_units "$flavour"
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    if [ "$fuzzed" -eq 0 ] && [ "$flavour" = release ]; then
+        run_fuzz
+        fuzzed=1
+    fi
+    run_system "$flavour"
+done
+
+if [ "${#failures[@]}" -gt 0 ]; then
+    echo
+    echo "failures:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
