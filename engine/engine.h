@@ -32,10 +32,10 @@ enum eng_ns {
 };
 
 struct eng_host_info {
-    char kernel[65];           /* uname release */
-    char arch[65];             /* uname machine */
+    char kernel[65]; /* uname release */
+    char arch[65];   /* uname machine */
     enum eng_cgroup_mode cgroup_mode;
-    char cgroup_v2_path[64];   /* mount point of the v2 tree, "" when none */
+    char cgroup_v2_path[64];      /* mount point of the v2 tree, "" when none */
     char cgroup_controllers[256]; /* space-separated: v1 hierarchies, or v2's cgroup.controllers */
     bool overlayfs;
     bool seccomp;

@@ -32,8 +32,7 @@ static const struct cli_opt global_opts[] = {
     { "progress", 0, "MODE", "Set type of progress output", progress_modes, 0 },
     { "dry-run", 0, NULL, "Execute command in dry run mode (not supported yet)", NULL, 0 },
     { "root", 0, "DIR", "State directory (default /var/lib/berth; env BERTH_ROOT)", NULL, 0 },
-    { "run-root", 0, "DIR", "Runtime directory (default /run/berth; env BERTH_RUN_ROOT)", NULL,
-      0 },
+    { "run-root", 0, "DIR", "Runtime directory (default /run/berth; env BERTH_RUN_ROOT)", NULL, 0 },
     { "log-level", 0, "LEVEL", "Log level", log_levels, 0 },
     { "version", 'v', NULL, "Show the client version and exit", NULL, 0 },
 };

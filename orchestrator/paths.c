@@ -28,8 +28,7 @@ absolute(const char *what, const char *in, char **ret, struct bt_err **err)
 }
 
 int
-orch_paths_init(struct orch_paths *p, const char *root, const char *run_root,
-                struct bt_err **err)
+orch_paths_init(struct orch_paths *p, const char *root, const char *run_root, struct bt_err **err)
 {
     *p = (struct orch_paths){ 0 };
     if (!root)

@@ -42,8 +42,8 @@ bt_err_set(struct bt_err **err, int code, const char *fmt, ...)
 }
 
 int
-bt_err_set_at(struct bt_err **err, const char *file, int line, int col, int code,
-              const char *fmt, ...)
+bt_err_set_at(struct bt_err **err, const char *file, int line, int col, int code, const char *fmt,
+              ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -117,14 +117,10 @@ bt_err_free(struct bt_err *e)
 }
 
 static const char *const bt_codes[] = {
-    [BT_EUSAGE - BT_EBASE] = "usage",
-    [BT_EPARSE - BT_EBASE] = "parse",
-    [BT_EINVALID - BT_EBASE] = "invalid",
-    [BT_ETOOBIG - BT_EBASE] = "too_big",
-    [BT_EPROTO - BT_EBASE] = "protocol",
-    [BT_EVERSION - BT_EBASE] = "version",
-    [BT_ECONFLICT - BT_EBASE] = "conflict",
-    [BT_EUNSUPPORTED - BT_EBASE] = "unsupported",
+    [BT_EUSAGE - BT_EBASE] = "usage",       [BT_EPARSE - BT_EBASE] = "parse",
+    [BT_EINVALID - BT_EBASE] = "invalid",   [BT_ETOOBIG - BT_EBASE] = "too_big",
+    [BT_EPROTO - BT_EBASE] = "protocol",    [BT_EVERSION - BT_EBASE] = "version",
+    [BT_ECONFLICT - BT_EBASE] = "conflict", [BT_EUNSUPPORTED - BT_EBASE] = "unsupported",
     [BT_EDAEMON - BT_EBASE] = "daemon",
 };
 

@@ -48,8 +48,9 @@ bt_fd_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds)
     } u;
     size_t cap = *nfds > BT_FDPASS_MAX ? BT_FDPASS_MAX : *nfds;
     struct iovec iov = { .iov_base = buf, .iov_len = len };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                          .msg_controllen = sizeof u.buf };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf
+    };
     ssize_t n;
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);

@@ -12,8 +12,8 @@
 
 #include "engine/base/err.h"
 
-int bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                            mode_t mode, struct bt_err **err);
+int bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            struct bt_err **err);
 /* Read a whole file of at most max bytes; *ret_data is NUL-terminated, caller frees. */
 int bt_file_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len,
                     struct bt_err **err);

@@ -37,10 +37,10 @@ char *bt_log_escape(const void *data, size_t len, size_t max);
 #define bt_log_error(...) bt_log_write(BT_LOG_ERROR, LOG_TAG, __VA_ARGS__)
 #define bt_log_warn(...) bt_log_write(BT_LOG_WARN, LOG_TAG, __VA_ARGS__)
 #define bt_log_info(...) bt_log_write(BT_LOG_INFO, LOG_TAG, __VA_ARGS__)
-#define bt_log_debug(...)                                                                      \
-    do {                                                                                       \
-        if (bt_log_get_level() >= BT_LOG_DEBUG)                                                \
-            bt_log_write(BT_LOG_DEBUG, LOG_TAG, __VA_ARGS__);                                  \
+#define bt_log_debug(...)                                                                          \
+    do {                                                                                           \
+        if (bt_log_get_level() >= BT_LOG_DEBUG)                                                    \
+            bt_log_write(BT_LOG_DEBUG, LOG_TAG, __VA_ARGS__);                                      \
     } while (0)
 #define bt_log_error_errno(r, ...) bt_log_write_errno(BT_LOG_ERROR, LOG_TAG, r, __VA_ARGS__)
 #define bt_log_warn_errno(r, ...) bt_log_write_errno(BT_LOG_WARN, LOG_TAG, r, __VA_ARGS__)

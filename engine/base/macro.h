@@ -16,10 +16,10 @@
 #define BT_UNUSED __attribute__((unused))
 
 /* Programming errors only: never for anything a user, a file or the network can cause. */
-#define BT_ASSERT(expr)                                                                        \
-    do {                                                                                       \
-        if (!(expr))                                                                           \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                               \
+#define BT_ASSERT(expr)                                                                            \
+    do {                                                                                           \
+        if (!(expr))                                                                               \
+            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
     } while (0)
 
 BT_NORETURN void bt_assert_fail(const char *expr, const char *file, int line, const char *func);
@@ -52,25 +52,25 @@ bt_fclosep(FILE **f)
 #define bt_autofclose __attribute__((cleanup(bt_fclosep)))
 
 /* Hand ownership out of a cleanup-managed local. */
-#define BT_TAKE_PTR(p)                                                                         \
-    ({                                                                                         \
-        __typeof__(p) _taken = (p);                                                            \
-        (p) = NULL;                                                                            \
-        _taken;                                                                                \
+#define BT_TAKE_PTR(p)                                                                             \
+    ({                                                                                             \
+        __typeof__(p) _taken = (p);                                                                \
+        (p) = NULL;                                                                                \
+        _taken;                                                                                    \
     })
 
-#define BT_TAKE_FD(fd)                                                                         \
-    ({                                                                                         \
-        int _taken = (fd);                                                                     \
-        (fd) = -1;                                                                             \
-        _taken;                                                                                \
+#define BT_TAKE_FD(fd)                                                                             \
+    ({                                                                                             \
+        int _taken = (fd);                                                                         \
+        (fd) = -1;                                                                                 \
+        _taken;                                                                                    \
     })
 
 /* Close a descriptor and mark it closed; safe on -1. */
-#define BT_CLOSE(fd)                                                                           \
-    do {                                                                                       \
-        if ((fd) >= 0) {                                                                       \
-            (void) close(fd);                                                                  \
-            (fd) = -1;                                                                         \
-        }                                                                                      \
+#define BT_CLOSE(fd)                                                                               \
+    do {                                                                                           \
+        if ((fd) >= 0) {                                                                           \
+            (void) close(fd);                                                                      \
+            (fd) = -1;                                                                             \
+        }                                                                                          \
     } while (0)

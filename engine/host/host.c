@@ -18,8 +18,8 @@
 #include "engine/engine.h"
 
 static const char *const ns_names[] = {
-    [ENG_NS_CGROUP] = "cgroup", [ENG_NS_IPC] = "ipc",   [ENG_NS_MNT] = "mnt",
-    [ENG_NS_NET] = "net",       [ENG_NS_PID] = "pid",   [ENG_NS_TIME] = "time",
+    [ENG_NS_CGROUP] = "cgroup", [ENG_NS_IPC] = "ipc", [ENG_NS_MNT] = "mnt",
+    [ENG_NS_NET] = "net",       [ENG_NS_PID] = "pid", [ENG_NS_TIME] = "time",
     [ENG_NS_USER] = "user",     [ENG_NS_UTS] = "uts",
 };
 

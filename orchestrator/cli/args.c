@@ -76,8 +76,8 @@ check_choice(const struct cli_opt *o, const char *val, const struct cli_usage *u
     size_t n = 0;
     while (o->choices[n])
         n++;
-    int r = bt_err_set(err, BT_EUSAGE, "invalid value '%s' for '--%s' of 'berth%s%s'", val,
-                       o->name, SEP(u), u->cmd);
+    int r = bt_err_set(err, BT_EUSAGE, "invalid value '%s' for '--%s' of 'berth%s%s'", val, o->name,
+                       SEP(u), u->cmd);
     const char *close = bt_str_closest(val, o->choices, n);
     if (close)
         bt_err_hint(err, "did you mean '%s'? Valid values: %s", close, list);
@@ -94,8 +94,8 @@ take_value(struct cli_args *a, size_t oi, const char *inline_val, int argc, char
     const char *val = inline_val;
     if (!o->arg) {
         if (inline_val)
-            return bt_err_set(err, BT_EUSAGE, "flag '--%s' of 'berth%s%s' takes no value",
-                              o->name, SEP(u), u->cmd);
+            return bt_err_set(err, BT_EUSAGE, "flag '--%s' of 'berth%s%s' takes no value", o->name,
+                              SEP(u), u->cmd);
         add_val(a, oi, NULL);
         return 0;
     }
@@ -130,8 +130,8 @@ find_short(const struct cli_opt *opts, size_t nopts, char c)
 }
 
 int
-cli_args_parse(struct cli_args *a, const struct cli_opt *opts, size_t nopts, int argc,
-               char **argv, unsigned flags, const struct cli_usage *u, struct bt_err **err)
+cli_args_parse(struct cli_args *a, const struct cli_opt *opts, size_t nopts, int argc, char **argv,
+               unsigned flags, const struct cli_usage *u, struct bt_err **err)
 {
     *a = (struct cli_args){ .opts = opts, .nopts = nopts };
     bool only_pos = false;
@@ -170,8 +170,10 @@ cli_args_parse(struct cli_args *a, const struct cli_opt *opts, size_t nopts, int
                 return 1;
             }
             if (oi < 0) {
-                int r = bt_err_set(err, BT_EUSAGE, "unknown shorthand flag '%c' in '%s' for "
-                                                   "'berth%s%s'", *s, arg, SEP(u), u->cmd);
+                int r = bt_err_set(err, BT_EUSAGE,
+                                   "unknown shorthand flag '%c' in '%s' for "
+                                   "'berth%s%s'",
+                                   *s, arg, SEP(u), u->cmd);
                 bt_err_hint(err, "see 'berth%s%s --help'", SEP(u), u->cmd);
                 return r;
             }

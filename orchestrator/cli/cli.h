@@ -25,16 +25,16 @@ enum {
 };
 
 struct cli_opt {
-    const char *name;            /* long name, without "--" */
-    char shrt;                   /* short letter, or 0 */
-    const char *arg;             /* NULL for a flag, else the value's name in help ("FILE") */
+    const char *name; /* long name, without "--" */
+    char shrt;        /* short letter, or 0 */
+    const char *arg;  /* NULL for a flag, else the value's name in help ("FILE") */
     const char *help;
-    const char *const *choices;  /* NULL-terminated allowed values, or NULL */
+    const char *const *choices; /* NULL-terminated allowed values, or NULL */
     unsigned flags;
 };
 
 struct cli_val {
-    unsigned opt; /* index into the table */
+    unsigned opt;    /* index into the table */
     const char *val; /* borrowed from argv; NULL for a flag */
 };
 

@@ -281,8 +281,9 @@ connect_or_start(const struct cli_ctx *ctx, const struct orch_paths *p, bool aut
     if (!autostart)
         return bt_err_set(err, ECONNREFUSED, "the berth daemon is not running");
     if (geteuid() != 0) {
-        int r = bt_err_set(err, EPERM, "the berth daemon is not running and only root can "
-                                       "start it");
+        int r = bt_err_set(err, EPERM,
+                           "the berth daemon is not running and only root can "
+                           "start it");
         bt_err_hint(err, "run berth as root (sudo)");
         return r;
     }
@@ -303,8 +304,7 @@ connect_or_start(const struct cli_ctx *ctx, const struct orch_paths *p, bool aut
         return -1;
     fd = try_connect(p->sock);
     if (fd < 0)
-        return bt_err_errno(err, fd, "cannot connect to the daemon just started at '%s'",
-                            p->sock);
+        return bt_err_errno(err, fd, "cannot connect to the daemon just started at '%s'", p->sock);
     return fd;
 }
 

@@ -22,7 +22,8 @@ static const struct cli_opt run_opts[] = {
 };
 
 static const struct cli_usage run_usage = {
-    "daemon", "[OPTIONS] | stop | status",
+    "daemon",
+    "[OPTIONS] | stop | status",
     "Run the berth daemon in this process (CLI commands start it on demand)\n\n"
     "Commands:\n  stop         Stop the running daemon\n"
     "  status       Tell whether the daemon runs",

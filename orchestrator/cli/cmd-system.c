@@ -42,10 +42,10 @@ print_info(const json_t *r)
     printf(" Overlayfs:   %s\n", yes_no(json_object_get(r, "overlayfs")));
     printf(" Seccomp:     %s\n", yes_no(json_object_get(r, "seccomp")));
     printf(" Namespaces: ");
-    const char *k;
-    const json_t *val;
-    json_object_foreach((json_t *) json_object_get(r, "namespaces"), k, val)
-        printf(" %s%s", k, json_is_true(val) ? "" : "(missing)");
+    json_t *ns = json_object_get(r, "namespaces");
+    for (void *it = json_object_iter(ns); it; it = json_object_iter_next(ns, it))
+        printf(" %s%s", json_object_iter_key(it),
+               json_is_true(json_object_iter_value(it)) ? "" : "(missing)");
     printf("\n");
 }
 
@@ -53,8 +53,8 @@ static int
 cmd_info(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, info_opts, BT_ARRAY_SIZE(info_opts), argc, argv, 0, &info_usage,
-                           err);
+    int r =
+        cli_args_parse(&a, info_opts, BT_ARRAY_SIZE(info_opts), argc, argv, 0, &info_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
     bool json = bt_streq(cli_args_get(&a, "format"), "json");

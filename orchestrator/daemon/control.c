@@ -292,8 +292,7 @@ process_input(struct orch_conn *c)
         struct evbuffer_ptr start;
         if (evbuffer_ptr_set(c->in, &start, c->scanned, EVBUFFER_PTR_SET) < 0)
             start.pos = -1;
-        struct evbuffer_ptr nl =
-            start.pos < 0 ? start : evbuffer_search(c->in, "\n", 1, &start);
+        struct evbuffer_ptr nl = start.pos < 0 ? start : evbuffer_search(c->in, "\n", 1, &start);
         if (nl.pos < 0) {
             c->scanned = have;
             if (have > ORCH_PROTO_MAX_MSG) {
@@ -333,8 +332,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
     if (n <= 0) {
         size_t left = evbuffer_get_length(c->in);
         if (left > 0)
-            bt_log_debug("conn %u: closed by the client mid-message (%zu bytes)", c->serial,
-                         left);
+            bt_log_debug("conn %u: closed by the client mid-message (%zu bytes)", c->serial, left);
         conn_shutdown(c);
         goto out;
     }

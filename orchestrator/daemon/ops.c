@@ -51,8 +51,8 @@ op_system_info(struct orch_req *req, json_t **ret, struct bt_err **err)
     json_t *ns = json_object();
     for (int i = 0; i < ENG_NS_COUNT; i++)
         json_object_set_new(ns, eng_ns_str((enum eng_ns) i), json_boolean(h.ns[i]));
-    json_t *cg = json_pack("{s:s, s:s}", "mode", eng_cgroup_mode_str(h.cgroup_mode),
-                           "controllers", h.cgroup_controllers);
+    json_t *cg = json_pack("{s:s, s:s}", "mode", eng_cgroup_mode_str(h.cgroup_mode), "controllers",
+                           h.cgroup_controllers);
     if (h.cgroup_v2_path[0])
         json_object_set_new(cg, "v2_path", json_string(h.cgroup_v2_path));
     *ret = json_pack("{s:s, s:i, s:I, s:f, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "version",

@@ -27,9 +27,8 @@ static const char *const errc_names[] = {
 };
 
 static const char *const type_names[] = {
-    [ORCH_MSG_HELLO] = "hello",       [ORCH_MSG_REQUEST] = "request",
-    [ORCH_MSG_REPLY] = "reply",       [ORCH_MSG_ERROR] = "error",
-    [ORCH_MSG_PROGRESS] = "progress", [ORCH_MSG_EVENT] = "event",
+    [ORCH_MSG_HELLO] = "hello", [ORCH_MSG_REQUEST] = "request",   [ORCH_MSG_REPLY] = "reply",
+    [ORCH_MSG_ERROR] = "error", [ORCH_MSG_PROGRESS] = "progress", [ORCH_MSG_EVENT] = "event",
 };
 
 const char *
@@ -140,7 +139,7 @@ fail:
 char *
 orch_msg_encode(const json_t *msg, size_t *ret_len)
 {
-    char *s = json_dumps(msg, JSON_COMPACT);
+    char *s = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(9));
     if (!s)
         return NULL;
     size_t len = strlen(s);
@@ -158,8 +157,8 @@ orch_msg_encode(const json_t *msg, size_t *ret_len)
 json_t *
 orch_msg_hello_client(void)
 {
-    return json_pack("{s:s, s:i, s:s}", "type", "hello", "protocol", ORCH_PROTO_VERSION,
-                     "client", "berth " BERTH_VERSION);
+    return json_pack("{s:s, s:i, s:s}", "type", "hello", "protocol", ORCH_PROTO_VERSION, "client",
+                     "berth " BERTH_VERSION);
 }
 
 json_t *
@@ -208,8 +207,8 @@ json_t *
 orch_msg_error_from(json_int_t id, const struct bt_err *e)
 {
     enum orch_errc code = e ? orch_errc_from_code(e->code) : ORCH_E_INTERNAL;
-    json_t *m = orch_msg_error(id, code, e && e->msg ? e->msg : "unknown error",
-                               e ? e->hint : NULL);
+    json_t *m =
+        orch_msg_error(id, code, e && e->msg ? e->msg : "unknown error", e ? e->hint : NULL);
     if (!e)
         return m;
     if (e->file)

@@ -150,8 +150,8 @@ test_args_forms(void **state)
 {
     (void) state;
     struct cli_args a;
-    assert_int_equal(parse(&a, 0, NULL, "-f", "a.yaml", "--file=b.yaml", "-fc.yaml", "-dT",
-                           "web", "--ansi", "never", "--", "--not-a-flag", NULL),
+    assert_int_equal(parse(&a, 0, NULL, "-f", "a.yaml", "--file=b.yaml", "-fc.yaml", "-dT", "web",
+                           "--ansi", "never", "--", "--not-a-flag", NULL),
                      0);
     assert_string_equal(cli_args_nth(&a, "file", 0), "a.yaml");
     assert_string_equal(cli_args_nth(&a, "file", 1), "b.yaml");
@@ -207,9 +207,9 @@ int
 main(void)
 {
     static const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_valid),    cmocka_unit_test(test_decode_rejects),
+        cmocka_unit_test(test_decode_valid),     cmocka_unit_test(test_decode_rejects),
         cmocka_unit_test(test_encode_roundtrip), cmocka_unit_test(test_error_mapping),
-        cmocka_unit_test(test_args_forms),      cmocka_unit_test(test_args_errors),
+        cmocka_unit_test(test_args_forms),       cmocka_unit_test(test_args_errors),
     };
     return cmocka_run_group_tests_name("test-orch-proto", tests, NULL, NULL);
 }
