@@ -41,7 +41,8 @@ int bt_err_set_at(struct bt_err **err, const char *file, int line, int col, int 
                   const char *fmt, ...) BT_PRINTF(6, 7);
 /* Message followed by ": " and strerror(-r); the code is -r. r must be negative. */
 int bt_err_errno(struct bt_err **err, int r, const char *fmt, ...) BT_PRINTF(3, 4);
-/* Prepend one layer of context ("service 'web': ..."); returns the same negative code. */
+/* Prepend one layer of context ("service 'web': ..."); returns the same negative code.
+ * With err (or *err) NULL there is no code to keep: returns -EIO. */
 int bt_err_wrap(struct bt_err **err, const char *fmt, ...) BT_PRINTF(2, 3);
 /* Set the hint of an existing error (no-op when err or *err is NULL). */
 void bt_err_hint(struct bt_err **err, const char *fmt, ...) BT_PRINTF(2, 3);

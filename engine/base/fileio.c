@@ -2,7 +2,9 @@
 /*
  * Atomic state-file writes, bounded reads and directory creation.
  */
+#include <ctype.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -76,7 +78,7 @@ bt_file_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t
     bt_autofree char *data = bt_xmalloc(cap);
     for (;;) {
         if (len + 1 >= cap) {
-            if (cap > max + 1)
+            if (cap - 1 > max)
                 return bt_err_set(err, BT_ETOOBIG, "'%s' is larger than %zu bytes", name, max);
             data = bt_xgrow(data, &cap, cap * 2, 1);
         }
@@ -102,6 +104,8 @@ bt_file_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t
 int
 bt_mkdir_p(const char *path, mode_t mode, struct bt_err **err)
 {
+    if (path[0] == '\0')
+        return bt_err_set(err, ENOENT, "cannot create a directory with an empty path");
     bt_autofree char *p = bt_xstrdup(path);
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
@@ -122,6 +126,22 @@ bt_mkdir_p(const char *path, mode_t mode, struct bt_err **err)
     return 0;
 }
 
+/* ".NAME.tmp-" followed by 16 hex digits: exactly what bt_file_write_atomic_at() creates. */
+static bool
+is_tmp_name(const char *n)
+{
+    size_t len = strlen(n), mark = strlen(TMP_MARK);
+    if (n[0] != '.' || len < 1 + 1 + mark + 16)
+        return false;
+    const char *tail = n + len - 16;
+    if (strncmp(tail - mark, TMP_MARK, mark) != 0)
+        return false;
+    for (size_t i = 0; i < 16; i++)
+        if (!isxdigit((unsigned char) tail[i]))
+            return false;
+    return true;
+}
+
 int
 bt_dir_clean_tmp(int dirfd)
 {
@@ -137,8 +157,7 @@ bt_dir_clean_tmp(int dirfd)
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' && strstr(de->d_name, TMP_MARK) &&
-            unlinkat(dirfd, de->d_name, 0) == 0)
+        if (is_tmp_name(de->d_name) && unlinkat(dirfd, de->d_name, 0) == 0)
             n++;
     }
     closedir(d);

@@ -12,6 +12,7 @@
 
 #include "engine/base/err.h"
 
+/* name: one path component not starting with '.', at most 233 bytes (the temp name adds 22). */
 int bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             struct bt_err **err);
 /* Read a whole file of at most max bytes; *ret_data is NUL-terminated, caller frees. */

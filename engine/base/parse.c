@@ -156,7 +156,9 @@ bt_str_closest(const char *word, const char *const *candidates, size_t n)
     }
     /* A typo is a small share of the word: allow 1 edit for short words, up to a third. */
     size_t len = strlen(word);
-    unsigned limit = len <= 3 ? 1 : (unsigned) (len + 2) / 3;
+    if (len == 0)
+        return NULL;
+    unsigned limit = len <= 3 ? 1 : len <= 12 ? (unsigned) (len + 2) / 3 : 4;
     if (best && best_d <= limit)
         return best;
     /* A prefix of a command ("vers" for "version") is also a good guess. */

@@ -21,7 +21,8 @@ int bt_parse_bool(const char *s, bool *ret);
 bool bt_streq(const char *a, const char *b);
 /* Returns the rest of s after prefix, or NULL when s does not start with it. */
 const char *bt_startswith(const char *s, const char *prefix);
-/* Edit distance (insert, delete, substitute, swap of neighbours), capped at 255. */
+/* Edit distance (insert, delete, substitute, swap of neighbours), capped at 255; 255 whenever
+ * either string is longer than 64 bytes (too long to be a typo of a name). */
 unsigned bt_str_distance(const char *a, const char *b);
 /* The candidate closest to word when it is close enough to be a likely typo, else NULL. */
 const char *bt_str_closest(const char *word, const char *const *candidates, size_t n);

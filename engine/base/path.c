@@ -18,6 +18,8 @@ bt_path_join(const char *a, const char *b)
         la--;
     while (*b == '/')
         b++;
+    if (la == 0)
+        return bt_xstrdup(b);
     if (la == 1 && a[0] == '/')
         return bt_xasprintf("/%s", b);
     return bt_xasprintf("%.*s/%s", (int) la, a, b);
@@ -29,7 +31,8 @@ open_resolve(int rootfd, const char *path, int flags, mode_t mode, unsigned long
 {
     struct open_how how = {
         .flags = (unsigned long long) (flags | O_CLOEXEC),
-        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+        /* O_TMPFILE contains the O_DIRECTORY bit: test all of it. */
+        .mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
         .resolve = resolve | RESOLVE_NO_MAGICLINKS,
     };
     const char *rel = path;

@@ -10,7 +10,8 @@
 
 #include "engine/base/err.h"
 
-/* a + "/" + b with duplicate slashes collapsed at the seam. Returns a new string, caller frees. */
+/* a + "/" + b with duplicate slashes collapsed at the seam; b alone when a is "".
+ * Returns a new string, caller frees. */
 char *bt_path_join(const char *a, const char *b);
 /* Open path below rootfd; fails with EXDEV if resolution would escape it. Magic links refused. */
 int bt_openat_beneath(int rootfd, const char *path, int flags, mode_t mode, struct bt_err **err);
