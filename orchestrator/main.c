@@ -5,6 +5,8 @@
  * The daemon role is the "daemon" command; the container init joins as "init".
  */
 #include <signal.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <string.h>
 
 #include "engine/base/alloc.h"
@@ -151,6 +153,10 @@ main(int argc, char **argv)
     bt_autoerr struct bt_err *err = NULL;
     /* The CLI reports errors itself; only warnings and worse go to stderr as log lines. */
     bt_log_set_level(BT_LOG_WARN);
+    /* jansson would read /dev/urandom for its hash seed at the first object; one syscall does. */
+    uint32_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t) sizeof seed && seed != 0)
+        json_object_seed(seed);
     struct sigaction sa = { .sa_handler = SIG_IGN };
     sigaction(SIGPIPE, &sa, NULL);
     int r = run(argc, argv, &ctx, &err);
