@@ -35,6 +35,11 @@ LDFLAGS_asan := -fsanitize=address,undefined -Wl,--as-needed
 
 SRCS := $(sort $(wildcard orchestrator/*.c orchestrator/*/*.c compose/*.c compose/*/*.c \
 	engine/*.c engine/*/*.c netdns/*.c healthcheck/*.c))
+# Schemas are embedded in the binary (the CLI validates without the repository around):
+# schemas/NAME.schema.json becomes the C string berth_schema_NAME (NUL-terminated).
+SCHEMA_JSON := $(sort $(wildcard schemas/*.schema.json))
+GEN_SRC := build/gen/schemas.c
+SRCS += $(GEN_SRC)
 LIB_SRCS := $(filter-out orchestrator/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard test/unit/test-*.c))
 TOOL_SRCS := $(sort $(wildcard test/system/tools/*.c))
@@ -52,6 +57,20 @@ DEB_BENCH := docker.io docker-compose
 	install clean demo
 
 all: release
+
+$(GEN_SRC): $(SCHEMA_JSON) Makefile
+	@mkdir -p $(@D)
+	$(Q){ echo '/* Generated from schemas/ by the Makefile: do not edit. */'; \
+	  echo '#include <stddef.h>'; \
+	  for f in $(SCHEMA_JSON); do \
+	    n=$$(basename $$f .schema.json | tr -c 'a-zA-Z0-9\n' '_'); \
+	    echo "extern const char berth_schema_$$n[];"; \
+	    echo "extern const size_t berth_schema_$${n}_len;"; \
+	    echo "const char berth_schema_$$n[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo "0x00 };"; \
+	    echo "const size_t berth_schema_$${n}_len = sizeof berth_schema_$$n - 1;"; \
+	  done; } > $@.tmp && mv $@.tmp $@
 
 # $(1): flavour. Objects, the library of everything but main, the binary, unit tests, tools.
 define flavour
