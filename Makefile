@@ -32,6 +32,13 @@ CFLAGS_asan := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-rec
 	-fno-omit-frame-pointer -DBERTH_ASAN=1
 LDFLAGS_release := -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 LDFLAGS_asan := -fsanitize=address,undefined -Wl,--as-needed
+# The fuzz flavour: clang, its objects instrumented for libFuzzer (harnesses link the library).
+CFLAGS_fuzz := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer
+LDFLAGS_fuzz := -fsanitize=fuzzer,address,undefined
+CC_release = $(CC)
+CC_asan = $(CC)
+CC_fuzz = $(FUZZ_CC)
 
 SRCS := $(sort $(wildcard orchestrator/*.c orchestrator/*/*.c compose/*.c compose/*/*.c \
 	engine/*.c engine/*/*.c netdns/*.c healthcheck/*.c))
@@ -82,7 +89,7 @@ $(1)_TOOLS := $$(patsubst test/system/tools/%.c,build/$(1)/test/tools/%,$$(TOOL_
 build/$(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  CC [$(1)] $$<")
-	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(CC_$(1)) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
 
 build/$(1)/libberth.a: $$($(1)_LIB_OBJS)
 	@mkdir -p $$(@D)
@@ -111,18 +118,18 @@ endef
 
 $(eval $(call flavour,release))
 $(eval $(call flavour,asan))
+$(eval $(call flavour,fuzz))
 
 release: build/release/berth
 asan: build/asan/berth
 
-# Fuzz harnesses: libFuzzer with ASan/UBSan, linked against the parsers' sources directly.
+# Fuzz harnesses: libFuzzer with ASan/UBSan, linked against the fuzz flavour's library.
 FUZZ_BINS := $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
-FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
-	-Wno-unused-command-line-argument
-build/fuzz/%: test/fuzz/%.c $(LIB_SRCS)
+build/fuzz/fuzz-%: test/fuzz/fuzz-%.c build/fuzz/libberth.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(CFLAGS_fuzz) $(LDFLAGS_fuzz) $(PKG_CFLAGS) -o $@ $< build/fuzz/libberth.a \
+		$(PKG_LIBS)
 fuzz: $(FUZZ_BINS)
 
 BENCH_BINS := $(patsubst test/bench/%.c,build/bench/%,$(BENCH_SRCS))

@@ -133,9 +133,20 @@ read_msg(struct cli_client *c, int timeout_ms, struct orch_msg *ret, struct bt_e
 static int
 handshake(struct cli_client *c, struct bt_err **err)
 {
-    if (send_msg(c, orch_msg_hello_client(), err) < 0)
-        return -1;
+    bt_autoerr struct bt_err *send_err = NULL;
     struct orch_msg m = { 0 };
+    /* A daemon that refuses us (permission, too many clients, shutting down) says why and
+     * closes at once; our hello may then fail with EPIPE. Its reason is still readable. */
+    if (send_msg(c, orch_msg_hello_client(), &send_err) < 0) {
+        if (read_msg(c, 1000, &m, NULL) == 0 && m.type == ORCH_MSG_ERROR) {
+            int r = orch_msg_error_to(&m, err);
+            orch_msg_release(&m);
+            return r;
+        }
+        orch_msg_release(&m);
+        *err = BT_TAKE_PTR(send_err);
+        return -1;
+    }
     if (read_msg(c, HANDSHAKE_TIMEOUT_MS, &m, err) < 0)
         return -1;
     int r = 0;
