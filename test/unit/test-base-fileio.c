@@ -255,8 +255,15 @@ test_clean_tmp(void **state)
 
     assert_int_equal(bt_dir_clean_tmp(t->dfd), 2);
     static const char *const kept[] = {
-        "state.json", ".x.tmp-1", ".x.tmp-", ".x.tmp-0123456789abcdeg", ".tmp-0123456789abcdef",
-        "x.tmp-0123456789abcdef", ".hidden", ".x.tmpfile", ".d.tmp-0123456789abcdef",
+        "state.json",
+        ".x.tmp-1",
+        ".x.tmp-",
+        ".x.tmp-0123456789abcdeg",
+        ".tmp-0123456789abcdef",
+        "x.tmp-0123456789abcdef",
+        ".hidden",
+        ".x.tmpfile",
+        ".d.tmp-0123456789abcdef",
     };
     assert_int_equal(count_entries(t->dfd, NULL), (int) (sizeof kept / sizeof kept[0]));
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)

@@ -67,8 +67,7 @@ gen_content(uint64_t gen, size_t *ret_len)
         x ^= x << 17;
         buf[i] = (i % 64 == 63) ? '\n' : (char) ('a' + (x % 26));
     }
-    snprintf(buf + body_end, TRAILER_LEN + 1, "fnv %016" PRIx64 " end\n",
-             fnv1a(buf, body_end));
+    snprintf(buf + body_end, TRAILER_LEN + 1, "fnv %016" PRIx64 " end\n", fnv1a(buf, body_end));
     *ret_len = len;
     return buf;
 }
@@ -116,8 +115,8 @@ check_file(int dirfd, uint64_t *ret_gen)
         size_t at = 0;
         while (at < len && data[at] == want[at])
             at++;
-        printf("torn: gen %" PRIu64 " differs from its expected content at byte %zu of %zu\n",
-               gen, at, len);
+        printf("torn: gen %" PRIu64 " differs from its expected content at byte %zu of %zu\n", gen,
+               at, len);
         return -1;
     }
     struct stat st;
