@@ -24,7 +24,9 @@ enum compose_node_kind {
     COMPOSE_NODE_SEQ,
 };
 
-/* The type of a scalar under the YAML 1.2 core schema. */
+/* The type of a plain scalar as go-yaml v3 (docker compose's YAML library) resolves it: the
+ * YAML 1.2 core schema plus its extra forms (1_000, 0b101, -0x1F and 0755 are integers; 08 is a
+ * float; a decimal too big for 64 bits is a float; hex/octal too big, or 1e400, a string). */
 enum compose_scalar_type {
     COMPOSE_SCALAR_NULL,  /* plain "", "~", "null", "Null", "NULL" */
     COMPOSE_SCALAR_BOOL,  /* plain true/false in the three cases */
@@ -66,25 +68,26 @@ struct compose_node {
 /* Ceilings on what a file can make us do. */
 #define COMPOSE_MAX_FILE_SIZE (16u << 20) /* bytes of one compose file */
 #define COMPOSE_MAX_DEPTH 128             /* nesting of mappings and sequences */
-#define COMPOSE_MAX_NODES 2000000         /* nodes after alias expansion (billion laughs) */
+#define COMPOSE_MAX_NODES 2000000         /* nodes of one file, aliases counted expanded */
 
 /*
  * Parse YAML text into documents (a compose file may hold several, merged in order by the
  * caller). file names the source in positions and errors. Errors carry file:line:col: syntax,
  * tabs in indentation, duplicate keys, unknown tags, a non-scalar key, aliases that expand past
  * COMPOSE_MAX_NODES, nesting past COMPOSE_MAX_DEPTH, input past COMPOSE_MAX_FILE_SIZE.
- * An empty file gives zero documents.
+ * An empty file gives zero documents. Any ceiling crossed gives BT_ETOOBIG.
  */
 int compose_yaml_parse(struct bt_arena *a, const char *file, const char *data, size_t len,
                        struct compose_node ***ret_docs, size_t *ret_ndocs, struct bt_err **err);
-/* Read the file (or stdin for "-") and parse it. */
+/* Read the file (or stdin for "-", named "-" in positions) and parse it. */
 int compose_yaml_load_file(struct bt_arena *a, const char *path, struct compose_node ***ret_docs,
                            size_t *ret_ndocs, struct bt_err **err);
 
 enum compose_scalar_type compose_scalar_type(const struct compose_node *n);
 /* Lookup in a mapping by key; NULL when absent or n is not a mapping. */
 struct compose_node *compose_map_get(const struct compose_node *n, const char *key);
-/* Human name of a node kind / scalar type for messages: "mapping", "sequence", "string", ... */
+/* Human name of a node kind / scalar type for messages: "mapping", "sequence", "string", ...;
+ * "null" for NULL. */
 const char *compose_node_type_str(const struct compose_node *n);
 /* A new scalar node (str copied into the arena). */
 struct compose_node *compose_node_scalar(struct bt_arena *a, const struct compose_pos *pos,

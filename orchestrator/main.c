@@ -15,6 +15,7 @@
 #include "orchestrator/cli/cli.h"
 
 static const struct cli_cmd cmds[] = {
+    { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format" },
     { "daemon", cli_cmd_daemon, "Run or manage the berth daemon" },
     { "system", cli_cmd_system, "Show system information" },
     { "version", cli_cmd_version, "Show the berth version information" },

@@ -106,6 +106,12 @@ int cli_cmd_daemon(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **e
 int cli_subcmd_dispatch(struct cli_ctx *ctx, const char *parent, const struct cli_cmd *subs,
                         size_t nsubs, int argc, char **argv, struct bt_err **err);
 
+struct compose_project;
+/* Load the project the global flags name; warnings are printed to stderr. */
+int cli_project_load(const struct cli_ctx *ctx, bool no_interpolate, struct compose_project **ret,
+                     struct bt_err **err);
+int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+
 /* Print a JSON value as one line on stdout. */
 void cli_print_json(const json_t *v);
 

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The model as canonical text: YAML (libyaml's emitter, so quoting is always right) or JSON
+ * (jansson). Keys come in a fixed order so that equal models print the same bytes, and a
+ * string that would read back as another type ("true", "8080", "") is quoted.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "compose/compose.h"
+#include "compose/node.h"
+#include "engine/base/alloc.h"
+#include "engine/base/buf.h"
+
+static const char *const top_order[] = { "name",    "services", "networks",
+                                         "volumes", "secrets",  "configs" };
+
+static int
+top_rank(const char *key)
+{
+    for (size_t i = 0; i < BT_ARRAY_SIZE(top_order); i++)
+        if (strcmp(key, top_order[i]) == 0)
+            return (int) i;
+    return (int) BT_ARRAY_SIZE(top_order);
+}
+
+static int
+cmp_top(const void *x, const void *y)
+{
+    const struct compose_pair *l = *(const struct compose_pair *const *) x;
+    const struct compose_pair *r = *(const struct compose_pair *const *) y;
+    int a = top_rank(l->key->str), b = top_rank(r->key->str);
+    return a != b ? a - b : strcmp(l->key->str, r->key->str);
+}
+
+static int
+cmp_key(const void *x, const void *y)
+{
+    const struct compose_pair *l = *(const struct compose_pair *const *) x;
+    const struct compose_pair *r = *(const struct compose_pair *const *) y;
+    return strcmp(l->key->str, r->key->str);
+}
+
+/* The pairs of a mapping in output order; caller frees the array. */
+static const struct compose_pair **
+ordered(const struct compose_node *m, bool top)
+{
+    const struct compose_pair **v = bt_xcalloc(m->n + 1, sizeof *v);
+    for (size_t i = 0; i < m->n; i++)
+        v[i] = &m->pairs[i];
+    qsort(v, m->n, sizeof *v, top ? cmp_top : cmp_key);
+    return v;
+}
+
+/* ---- YAML ---- */
+
+static int
+write_out(void *data, unsigned char *buffer, size_t size)
+{
+    return bt_buf_append(data, buffer, size) == 0;
+}
+
+static bool
+needs_quotes(const struct compose_node *n)
+{
+    struct compose_node plain = *n;
+    plain.plain = true;
+    return compose_scalar_type(&plain) != COMPOSE_SCALAR_STRING;
+}
+
+static int
+emit_scalar(yaml_emitter_t *em, const char *text, size_t len, yaml_scalar_style_t style)
+{
+    yaml_event_t ev;
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) text, (int) len, 1, 1, style);
+    return yaml_emitter_emit(em, &ev);
+}
+
+/* An interpolated model prints "$" as "$$", so the output reads back as the same model. */
+static const char *
+escaped(struct bt_arena *a, const struct compose_node *n, bool escape, size_t *ret_len)
+{
+    *ret_len = n->len;
+    if (!escape || !memchr(n->str, '$', n->len))
+        return n->str;
+    char *out = bt_arena_alloc(a, n->len * 2 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n->len; i++) {
+        out[o++] = n->str[i];
+        if (n->str[i] == '$')
+            out[o++] = '$';
+    }
+    *ret_len = o;
+    return out;
+}
+
+struct emit {
+    yaml_emitter_t *em;
+    struct bt_arena *a;
+    bool escape;
+};
+
+static int
+emit_node(struct emit *e, const struct compose_node *n, bool top, bool key)
+{
+    yaml_emitter_t *em = e->em;
+    yaml_event_t ev;
+    if (n->kind == COMPOSE_NODE_SCALAR) {
+        enum compose_scalar_type t = compose_scalar_type(n);
+        if (t == COMPOSE_SCALAR_NULL)
+            return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+        if (t != COMPOSE_SCALAR_STRING)
+            return emit_scalar(em, n->str, n->len, YAML_PLAIN_SCALAR_STYLE);
+        size_t len;
+        const char *text = escaped(e->a, n, e->escape && !key, &len);
+        return emit_scalar(em, text, len,
+                           needs_quotes(n) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                                           : YAML_ANY_SCALAR_STYLE);
+    }
+    if (n->kind == COMPOSE_NODE_SEQ) {
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        if (!yaml_emitter_emit(em, &ev))
+            return 0;
+        for (size_t i = 0; i < n->n; i++)
+            if (!emit_node(e, n->items[i], false, false))
+                return 0;
+        yaml_sequence_end_event_initialize(&ev);
+        return yaml_emitter_emit(em, &ev);
+    }
+    yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+    if (!yaml_emitter_emit(em, &ev))
+        return 0;
+    const struct compose_pair **pairs = ordered(n, top);
+    int ok = 1;
+    for (size_t i = 0; ok && i < n->n; i++)
+        ok = emit_node(e, pairs[i]->key, false, true) && emit_node(e, pairs[i]->val, false, false);
+    free(pairs);
+    if (!ok)
+        return 0;
+    yaml_mapping_end_event_initialize(&ev);
+    return yaml_emitter_emit(em, &ev);
+}
+
+static char *
+format_yaml(struct bt_arena *a, const struct compose_node *root, bool escape)
+{
+    struct bt_buf out;
+    bt_buf_init(&out, (size_t) 1 << 30);
+    yaml_emitter_t em;
+    yaml_event_t ev;
+    yaml_emitter_initialize(&em);
+    yaml_emitter_set_output(&em, write_out, &out);
+    yaml_emitter_set_unicode(&em, 1);
+    yaml_emitter_set_width(&em, -1);
+    yaml_emitter_set_indent(&em, 2);
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    int ok = yaml_emitter_emit(&em, &ev);
+    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+    struct emit e = { &em, a, escape };
+    ok = ok && yaml_emitter_emit(&em, &ev) && emit_node(&e, root, true, false);
+    yaml_document_end_event_initialize(&ev, 1);
+    ok = ok && yaml_emitter_emit(&em, &ev);
+    yaml_stream_end_event_initialize(&ev);
+    ok = ok && yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
+    yaml_emitter_delete(&em);
+    /* The emitter only fails on bad events (a programming error) or past the 1 GiB ceiling. */
+    BT_ASSERT(ok);
+    return bt_buf_steal(&out);
+}
+
+/* ---- JSON ---- */
+
+static json_t *
+json_scalar(struct bt_arena *a, const struct compose_node *n, bool escape)
+{
+    switch (compose_scalar_type(n)) {
+    case COMPOSE_SCALAR_NULL:
+        return json_null();
+    case COMPOSE_SCALAR_BOOL:
+        return json_boolean(n->str[0] == 't' || n->str[0] == 'T');
+    case COMPOSE_SCALAR_INT: {
+        const char *s = n->str;
+        bool neg = s[0] == '-';
+        if (s[0] == '-' || s[0] == '+')
+            s++;
+        int base = strncmp(s, "0x", 2) == 0 ? 16 : strncmp(s, "0o", 2) == 0 ? 8 : 10;
+        char *end;
+        errno = 0;
+        long long v = strtoll(base == 10 ? s : s + 2, &end, base);
+        if (errno == 0 && *end == '\0')
+            return json_integer(neg ? -v : v);
+        return json_stringn(n->str, n->len); /* out of range: keep the text */
+    }
+    case COMPOSE_SCALAR_FLOAT: {
+        char *end;
+        double d = strtod(n->str, &end);
+        if (*end == '\0' && d == d && d - d == 0) /* finite */
+            return json_real(d);
+        return json_stringn(n->str, n->len); /* .inf and .nan have no JSON form */
+    }
+    case COMPOSE_SCALAR_STRING:
+        break;
+    }
+    size_t len;
+    const char *text = escaped(a, n, escape, &len);
+    return json_stringn(text, len);
+}
+
+static json_t *
+to_json(struct bt_arena *a, const struct compose_node *n, bool top, bool escape)
+{
+    if (n->kind == COMPOSE_NODE_SCALAR)
+        return json_scalar(a, n, escape);
+    if (n->kind == COMPOSE_NODE_SEQ) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n->n; i++)
+            json_array_append_new(arr, to_json(a, n->items[i], false, escape));
+        return arr;
+    }
+    json_t *o = json_object();
+    const struct compose_pair **pairs = ordered(n, top);
+    for (size_t i = 0; i < n->n; i++)
+        json_object_setn_new(o, pairs[i]->key->str, pairs[i]->key->len,
+                             to_json(a, pairs[i]->val, false, escape));
+    free(pairs);
+    return o;
+}
+
+static char *
+format_json(struct bt_arena *a, const struct compose_node *root, bool escape)
+{
+    json_t *j = to_json(a, root, true, escape);
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    BT_ASSERT(s);
+    char *out = bt_xasprintf("%s\n", s);
+    free(s);
+    return out;
+}
+
+char *
+compose_project_format(const struct compose_project *p, enum compose_format f)
+{
+    /* The output always names the project, first. */
+    struct compose_pos pos = { .file = "", .line = 0, .col = 0 };
+    struct compose_node *m = p->model;
+    size_t n = m && m->kind == COMPOSE_NODE_MAP ? m->n : 0;
+    struct compose_node *root = bt_arena_alloc(p->arena, sizeof *root);
+    root->kind = COMPOSE_NODE_MAP;
+    root->pos = pos;
+    root->pairs = bt_arena_alloc(p->arena, (n + 1) * sizeof *root->pairs);
+    root->pairs[root->n++] = (struct compose_pair){
+        compose_node_scalar(p->arena, &pos, "name", true),
+        compose_node_scalar(p->arena, &pos, p->name, false),
+    };
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m->pairs[i].key->str, "name") != 0)
+            root->pairs[root->n++] = m->pairs[i];
+    return f == COMPOSE_FORMAT_JSON ? format_json(p->arena, root, p->interpolated)
+                                    : format_yaml(p->arena, root, p->interpolated);
+}

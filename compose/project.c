@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Loading a project: the environment (process first, then .env or --env-file), the files,
+ * YAML, interpolation, merging, profiles, and the project's name, in docker compose's order.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compose/compose.h"
+#include "compose/dotenv.h"
+#include "compose/extends.h"
+#include "compose/files.h"
+#include "compose/interp.h"
+#include "compose/merge.h"
+#include "compose/node.h"
+#include "engine/base/alloc.h"
+
+struct env_ctx {
+    char *const *environ;
+    struct compose_env dotenv;
+};
+
+/* The process environment wins over .env files, as in docker compose. */
+static const char *
+lookup(const char *name, void *userdata)
+{
+    const struct env_ctx *e = userdata;
+    size_t n = strlen(name);
+    for (char *const *v = e->environ; v && *v; v++)
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
+            return *v + n + 1;
+    return compose_env_get(&e->dotenv, name);
+}
+
+static bool
+exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* --env-file files (all must exist), or dir/.env when present. */
+static int
+load_dotenv(struct bt_arena *a, const struct compose_load_opts *o, const char *dir,
+            struct env_ctx *e, struct compose_interp_warn *warn, struct bt_err **err)
+{
+    compose_env_init(&e->dotenv, a);
+    if (o->nenv_files > 0) {
+        for (size_t i = 0; i < o->nenv_files; i++) {
+            const char *f = o->env_files[i];
+            const char *path = f[0] == '/' ? f : bt_arena_printf(a, "%s/%s", o->cwd, f);
+            if (compose_dotenv_load_file(path, lookup, e, warn, &e->dotenv, err) < 0)
+                return bt_err_wrap(err, "env file '%s'", f);
+        }
+        return 0;
+    }
+    const char *path = bt_arena_printf(a, "%s/.env", strcmp(dir, "/") ? dir : "");
+    if (!exists(path))
+        return 0;
+    return compose_dotenv_load_file(path, lookup, e, warn, &e->dotenv, err);
+}
+
+static void
+add_warning(struct bt_arena *a, struct compose_project *p, size_t *cap, const char *w)
+{
+    if (p->nwarnings == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        const char **nw = bt_arena_alloc(a, ncap * sizeof *nw);
+        if (p->nwarnings)
+            memcpy(nw, p->warnings, p->nwarnings * sizeof *nw);
+        p->warnings = nw;
+        *cap = ncap;
+    }
+    ((const char **) p->warnings)[p->nwarnings++] = w;
+}
+
+struct file_loader {
+    struct bt_arena *a;
+    struct env_ctx *e;
+    struct compose_interp_warn *warn;
+    bool interpolate;
+    /* Files loaded for extends, by absolute path: each is read once. */
+    const char *paths[64];
+    struct compose_node *docs[64];
+    size_t n;
+};
+
+/* One file: its documents interpolated and merged in order (extends not applied). */
+static int
+load_one(struct file_loader *l, const char *path, struct compose_node **ret, struct bt_err **err)
+{
+    struct compose_node **docs = NULL, *acc = NULL;
+    size_t ndocs = 0;
+    if (compose_yaml_load_file(l->a, path, &docs, &ndocs, err) < 0)
+        return -1;
+    for (size_t d = 0; d < ndocs; d++) {
+        if (l->interpolate && compose_interp_tree(l->a, docs[d], lookup, l->e, l->warn, err) < 0)
+            return -1;
+        if (compose_merge(l->a, acc, docs[d], &acc, err) < 0)
+            return -1;
+    }
+    *ret = acc;
+    return 0;
+}
+
+static int
+load_for_extends(void *userdata, const char *path, struct compose_node **ret, struct bt_err **err)
+{
+    struct file_loader *l = userdata;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->paths[i], path) == 0) {
+            *ret = l->docs[i];
+            return 0;
+        }
+    if (load_one(l, path, ret, err) < 0)
+        return -1;
+    if (l->n < BT_ARRAY_SIZE(l->paths)) {
+        l->paths[l->n] = bt_arena_strdup(l->a, path);
+        l->docs[l->n++] = *ret;
+    }
+    return 0;
+}
+
+static int
+load_files(struct bt_arena *a, const struct compose_files *files, bool interpolate,
+           struct env_ctx *e, struct compose_interp_warn *warn, struct compose_node **ret,
+           struct bt_err **err)
+{
+    struct file_loader l = { .a = a, .e = e, .warn = warn, .interpolate = interpolate };
+    struct compose_node *acc = NULL;
+    for (size_t i = 0; i < files->n; i++) {
+        struct compose_node *doc = NULL;
+        /* extends is resolved per file, before the files are merged, as docker compose does. */
+        if (load_one(&l, files->paths[i], &doc, err) < 0 ||
+            compose_extends_apply(a, doc, files->paths[i], load_for_extends, &l, err) < 0 ||
+            compose_merge(a, acc, doc, &acc, err) < 0)
+            return -1;
+    }
+    return compose_merge_finish(a, acc, ret, err);
+}
+
+/* COMPOSE_PROFILES is a comma-separated list. */
+static bool
+profile_enabled(const struct compose_load_opts *o, const char *env_profiles, const char *name)
+{
+    for (size_t i = 0; i < o->nprofiles; i++)
+        if (strcmp(o->profiles[i], name) == 0 || strcmp(o->profiles[i], "*") == 0)
+            return true;
+    if (o->nprofiles > 0 || !env_profiles)
+        return false;
+    size_t n = strlen(name);
+    for (const char *s = env_profiles; *s;) {
+        size_t len = strcspn(s, ",");
+        if ((len == n && strncmp(s, name, n) == 0) || (len == 1 && s[0] == '*'))
+            return true;
+        s += len + (s[len] == ',');
+    }
+    return false;
+}
+
+/* Services whose profiles are all disabled are not part of the project. */
+static void
+apply_profiles(const struct compose_load_opts *o, const char *env_profiles,
+               struct compose_node *model)
+{
+    struct compose_node *services = compose_map_get(model, "services");
+    if (!services || services->kind != COMPOSE_NODE_MAP)
+        return;
+    size_t out = 0;
+    for (size_t i = 0; i < services->n; i++) {
+        const struct compose_node *prof = compose_map_get(services->pairs[i].val, "profiles");
+        bool on = !prof || prof->kind != COMPOSE_NODE_SEQ || prof->n == 0;
+        for (size_t k = 0; !on && k < prof->n; k++)
+            on = prof->items[k]->kind == COMPOSE_NODE_SCALAR &&
+                 profile_enabled(o, env_profiles, prof->items[k]->str);
+        if (on)
+            services->pairs[out++] = services->pairs[i];
+    }
+    services->n = out;
+}
+
+static int
+project_name(struct bt_arena *a, const struct compose_load_opts *o, struct env_ctx *e,
+             const struct compose_files *files, const struct compose_node *model, const char **ret,
+             struct bt_err **err)
+{
+    static const char rule[] = "project names must contain only lowercase letters, digits, "
+                               "dashes and underscores, and start with a letter or digit";
+    /* -p, then COMPOSE_PROJECT_NAME, then the top-level name:, then the directory. */
+    const char *name = o->project_name, *from = "-p";
+    if (!name) {
+        const char *env = lookup("COMPOSE_PROJECT_NAME", e);
+        if (env && env[0]) {
+            name = env;
+            from = "COMPOSE_PROJECT_NAME";
+        }
+    }
+    const struct compose_node *n = model ? compose_map_get(model, "name") : NULL;
+    if (!name && n && n->kind == COMPOSE_NODE_SCALAR && n->str[0]) {
+        if (!compose_project_name_is_valid(n->str)) {
+            int r = bt_err_set_at(err, n->pos.file, n->pos.line, n->pos.col, BT_EINVALID,
+                                  "name: invalid project name '%s'", n->str);
+            bt_err_hint(err, "%s", rule);
+            return r;
+        }
+        *ret = n->str;
+        return 0;
+    }
+    if (name) {
+        if (!compose_project_name_is_valid(name)) {
+            int r = bt_err_set(err, BT_EUSAGE, "invalid project name '%s' (from %s)", name, from);
+            bt_err_hint(err, "%s", rule);
+            return r;
+        }
+        *ret = name;
+        return 0;
+    }
+    const char *base = strrchr(files->project_dir, '/');
+    *ret = compose_project_name_normalize(a, base ? base + 1 : files->project_dir);
+    if (!(*ret)[0]) {
+        int r = bt_err_set(err, BT_EINVALID,
+                           "cannot derive a project name from the directory "
+                           "'%s'",
+                           files->project_dir);
+        bt_err_hint(err, "name the project with -p NAME or a top-level 'name:'");
+        return r;
+    }
+    return 0;
+}
+
+static int
+load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err **err)
+{
+    struct bt_arena *a = p->arena;
+    struct env_ctx e = { .environ = o->environ };
+    struct compose_interp_warn warn;
+    compose_interp_warn_init(&warn);
+    size_t wcap = 0;
+    int r = -1;
+    /* First the .env of the working (or --project-directory) dir: it may set COMPOSE_FILE. */
+    const char *dir0 = o->project_dir ? o->project_dir : o->cwd;
+    if (dir0[0] != '/')
+        dir0 = bt_arena_printf(a, "%s/%s", o->cwd, dir0);
+    if (load_dotenv(a, o, dir0, &e, &warn, err) < 0)
+        goto out;
+    struct compose_files_opts fo = {
+        .files = o->files,
+        .nfiles = o->nfiles,
+        .project_dir = o->project_dir,
+        .cwd = o->cwd,
+        .compose_file = lookup("COMPOSE_FILE", &e),
+        .path_sep = lookup("COMPOSE_PATH_SEPARATOR", &e),
+    };
+    struct compose_files files;
+    if (compose_files_find(a, &fo, &files, err) < 0)
+        goto out;
+    if (files.warning)
+        add_warning(a, p, &wcap, bt_arena_printf(a, "WARN: %s", files.warning));
+    /* Then the project directory's .env, for interpolation, when it is another directory. */
+    if (o->nenv_files == 0 && strcmp(files.project_dir, dir0) != 0 &&
+        load_dotenv(a, o, files.project_dir, &e, &warn, err) < 0)
+        goto out;
+    if (load_files(a, &files, !o->no_interpolate, &e, &warn, &p->model, err) < 0)
+        goto out;
+    if (p->model)
+        apply_profiles(o, lookup("COMPOSE_PROFILES", &e), p->model);
+    if (project_name(a, o, &e, &files, p->model, &p->name, err) < 0)
+        goto out;
+    p->interpolated = !o->no_interpolate;
+    p->working_dir = files.project_dir;
+    p->config_files = files.paths;
+    p->nconfig_files = files.n;
+    for (size_t i = 0; i < warn.n; i++)
+        add_warning(a, p, &wcap,
+                    bt_arena_printf(a,
+                                    "WARN: the \"%s\" variable is not set, defaulting to a "
+                                    "blank string",
+                                    warn.names[i]));
+    r = 0;
+out:
+    compose_interp_warn_release(&warn);
+    return r;
+}
+
+int
+compose_project_load(const struct compose_load_opts *opts, struct compose_project **ret,
+                     struct bt_err **err)
+{
+    struct compose_project *p = bt_xcalloc(1, sizeof *p);
+    p->arena = bt_arena_new();
+    struct compose_load_opts o = *opts;
+    bt_autofree char *cwd = NULL;
+    if (!o.cwd) {
+        cwd = getcwd(NULL, 0);
+        if (!cwd) {
+            compose_project_free(p);
+            return bt_err_errno(err, -errno, "cannot get the working directory");
+        }
+        o.cwd = cwd;
+    }
+    if (load(p, &o, err) < 0) {
+        compose_project_free(p);
+        return -1;
+    }
+    *ret = p;
+    return 0;
+}
+
+struct compose_project *
+compose_project_free(struct compose_project *p)
+{
+    if (!p)
+        return NULL;
+    bt_arena_free(p->arena);
+    free(p);
+    return NULL;
+}
