@@ -115,9 +115,12 @@ emit_node(struct emit *e, const struct compose_node *n, bool top, bool key)
             return emit_scalar(em, n->str, n->len, YAML_PLAIN_SCALAR_STYLE);
         size_t len;
         const char *text = escaped(e->a, n, e->escape && !key, &len);
-        return emit_scalar(em, text, len,
-                           needs_quotes(n) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                                           : YAML_ANY_SCALAR_STYLE);
+        yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+        if (needs_quotes(n))
+            style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        else if (!key && memchr(text, '\n', len))
+            style = YAML_LITERAL_SCALAR_STYLE; /* libyaml falls back when it cannot */
+        return emit_scalar(em, text, len, style);
     }
     if (n->kind == COMPOSE_NODE_SEQ) {
         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);

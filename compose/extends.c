@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "compose/extends.h"
+#include "compose/files.h"
 #include "compose/merge.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
@@ -79,9 +80,7 @@ abs_scalar(struct bt_arena *a, const struct compose_node *n, const char *dir)
 {
     if (!n || n->kind != COMPOSE_NODE_SCALAR || !is_relative_local(n->str) || !n->str[0])
         return (struct compose_node *) n;
-    const char *rel = strncmp(n->str, "./", 2) == 0 ? n->str + 2 : n->str;
-    const char *p = strcmp(rel, ".") == 0 ? dir : bt_arena_printf(a, "%s/%s", dir, rel);
-    return compose_node_scalar(a, &n->pos, p, false);
+    return compose_node_scalar(a, &n->pos, compose_path_abs(a, dir, n->str), false);
 }
 
 /* "./src:/app:ro" → "/dir/src:/app:ro"; named volumes ("data:/x") stay. */

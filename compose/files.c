@@ -25,9 +25,8 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Absolute and without "." and ".." components (lexically, as docker compose does). */
-static char *
-absolute(struct bt_arena *a, const char *base, const char *p)
+char *
+compose_path_abs(struct bt_arena *a, const char *base, const char *p)
 {
     bt_autofree char *joined = p[0] == '/' ? bt_xstrdup(p) : bt_path_join(base, p);
     size_t len = strlen(joined);
@@ -110,7 +109,7 @@ static int
 find_default(struct bt_arena *a, const struct compose_files_opts *o, struct compose_files *ret,
              size_t *cap, struct bt_err **err)
 {
-    const char *start = o->project_dir ? absolute(a, o->cwd, o->project_dir) : o->cwd;
+    const char *start = o->project_dir ? compose_path_abs(a, o->cwd, o->project_dir) : o->cwd;
     /* docker compose looks in the directory, then its parents. */
     for (char *dir = bt_arena_strdup(a, start);;) {
         const char *found = default_in(a, dir, &ret->warning);
@@ -173,7 +172,7 @@ compose_files_find(struct bt_arena *a, const struct compose_files_opts *o,
             push(a, ret, &cap, "-");
             continue;
         }
-        const char *p = absolute(a, o->cwd, names[i]);
+        const char *p = compose_path_abs(a, o->cwd, names[i]);
         struct stat st;
         if (stat(p, &st) < 0) {
             int r = bt_err_errno(err, -errno, "cannot open compose file '%s'", names[i]);
@@ -193,7 +192,7 @@ compose_files_find(struct bt_arena *a, const struct compose_files_opts *o,
         return bt_err_set(err, ENOENT, "no configuration file provided: the file list is empty");
     /* The project directory: --project-directory, else the first file's directory. */
     if (o->project_dir)
-        ret->project_dir = absolute(a, o->cwd, o->project_dir);
+        ret->project_dir = compose_path_abs(a, o->cwd, o->project_dir);
     else if (strcmp(ret->paths[0], "-") == 0)
         ret->project_dir = o->cwd;
     else

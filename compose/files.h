@@ -33,6 +33,10 @@ struct compose_files {
 int compose_files_find(struct bt_arena *a, const struct compose_files_opts *o,
                        struct compose_files *ret, struct bt_err **err);
 
+/* base + "/" + p made absolute and clean ("." and ".." resolved lexically, no trailing "/"),
+ * as docker compose resolves relative paths; an absolute p is only cleaned. */
+char *compose_path_abs(struct bt_arena *a, const char *base, const char *p);
+
 /* Explicit names (-p, COMPOSE_PROJECT_NAME, name:) must match ^[a-z0-9][a-z0-9_-]*$. */
 bool compose_project_name_is_valid(const char *name);
 /* A directory's base name made into a project name: lowercased, characters outside

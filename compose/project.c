@@ -11,10 +11,12 @@
 #include "compose/dotenv.h"
 #include "compose/extends.h"
 #include "compose/files.h"
+#include "compose/include.h"
 #include "compose/interp.h"
 #include "compose/merge.h"
 #include "compose/node.h"
 #include "engine/base/alloc.h"
+#include "engine/base/buf.h"
 
 struct env_ctx {
     char *const *environ;
@@ -40,25 +42,32 @@ exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* --env-file files (all must exist), or dir/.env when present. */
+/* The env files given (all must exist, relative to cwd), or dir/.env when present. */
 static int
-load_dotenv(struct bt_arena *a, const struct compose_load_opts *o, const char *dir,
-            struct env_ctx *e, struct compose_interp_warn *warn, struct bt_err **err)
+load_env_files(struct bt_arena *a, const char *const *files, size_t n, const char *cwd,
+               const char *dir, struct env_ctx *e, struct compose_interp_warn *warn,
+               struct bt_err **err)
 {
     compose_env_init(&e->dotenv, a);
-    if (o->nenv_files > 0) {
-        for (size_t i = 0; i < o->nenv_files; i++) {
-            const char *f = o->env_files[i];
-            const char *path = f[0] == '/' ? f : bt_arena_printf(a, "%s/%s", o->cwd, f);
-            if (compose_dotenv_load_file(path, lookup, e, warn, &e->dotenv, err) < 0)
-                return bt_err_wrap(err, "env file '%s'", f);
-        }
-        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *f = files[i];
+        const char *path = f[0] == '/' ? f : bt_arena_printf(a, "%s/%s", cwd, f);
+        if (compose_dotenv_load_file(path, lookup, e, warn, &e->dotenv, err) < 0)
+            return bt_err_wrap(err, "env file '%s'", f);
     }
+    if (n > 0)
+        return 0;
     const char *path = bt_arena_printf(a, "%s/.env", strcmp(dir, "/") ? dir : "");
     if (!exists(path))
         return 0;
     return compose_dotenv_load_file(path, lookup, e, warn, &e->dotenv, err);
+}
+
+static int
+load_dotenv(struct bt_arena *a, const struct compose_load_opts *o, const char *dir,
+            struct env_ctx *e, struct compose_interp_warn *warn, struct bt_err **err)
+{
+    return load_env_files(a, o->env_files, o->nenv_files, o->cwd, dir, e, warn, err);
 }
 
 static void
@@ -80,6 +89,9 @@ struct file_loader {
     struct env_ctx *e;
     struct compose_interp_warn *warn;
     bool interpolate;
+    /* The files being loaded, outermost first: an include of one of them is a cycle. */
+    const char *stack[32];
+    size_t nstack;
     /* Files loaded for extends, by absolute path: each is read once. */
     const char *paths[64];
     struct compose_node *docs[64];
@@ -122,22 +134,84 @@ load_for_extends(void *userdata, const char *path, struct compose_node **ret, st
     return 0;
 }
 
+static int load_model(struct file_loader *l, const char *const *paths, size_t n,
+                      struct compose_node **ret, struct bt_err **err);
+
+static int
+include_cycle(const struct file_loader *l, const struct compose_include *inc, const char *path,
+              struct bt_err **err)
+{
+    struct bt_buf b;
+    bt_buf_init(&b, 8192);
+    for (size_t i = 0; i < l->nstack; i++)
+        (void) bt_buf_printf(&b, "'%s' -> ", l->stack[i]);
+    (void) bt_buf_printf(&b, "'%s'", path);
+    int r = bt_err_set_at(err, inc->at->pos.file, inc->at->pos.line, inc->at->pos.col, BT_EINVALID,
+                          "include cycle: %s", bt_buf_str(&b));
+    bt_buf_release(&b);
+    return r;
+}
+
+/* An included project: its own .env, its own includes and extends, paths resolved in its
+ * directory. The process environment still wins, as for the main project. */
+static int
+load_include(void *userdata, const struct compose_include *inc, struct compose_node **ret,
+             struct bt_err **err)
+{
+    const struct file_loader *parent = userdata;
+    for (size_t i = 0; i < inc->npaths; i++)
+        for (size_t k = 0; k < parent->nstack; k++)
+            if (strcmp(parent->stack[k], inc->paths[i]) == 0)
+                return include_cycle(parent, inc, inc->paths[i], err);
+    struct env_ctx sub = { .environ = parent->e->environ };
+    if (load_env_files(parent->a, inc->env_files, inc->nenv_files, inc->project_dir,
+                       inc->project_dir, &sub, parent->warn, err) < 0)
+        return bt_err_wrap(err, "include '%s'", inc->paths[0]);
+    struct file_loader l = {
+        .a = parent->a, .e = &sub, .warn = parent->warn, .interpolate = parent->interpolate
+    };
+    memcpy(l.stack, parent->stack, parent->nstack * sizeof *l.stack);
+    l.nstack = parent->nstack;
+    struct compose_node *model = NULL;
+    if (load_model(&l, inc->paths, inc->npaths, &model, err) < 0)
+        return -1;
+    *ret = compose_model_resolve_paths(parent->a, model, inc->project_dir);
+    return 0;
+}
+
+/* Files merged as -f files are: each with its includes, then its extends, then merged. */
+static int
+load_model(struct file_loader *l, const char *const *paths, size_t n, struct compose_node **ret,
+           struct bt_err **err)
+{
+    struct compose_node *acc = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (l->nstack == BT_ARRAY_SIZE(l->stack))
+            return bt_err_set(err, BT_EINVALID, "includes nested deeper than %zu files",
+                              BT_ARRAY_SIZE(l->stack));
+        l->stack[l->nstack++] = paths[i];
+        struct compose_node *doc = NULL;
+        int r = load_one(l, paths[i], &doc, err);
+        if (r == 0 && doc && doc->kind == COMPOSE_NODE_MAP)
+            r = compose_include_apply(l->a, doc, paths[i], load_include, l, err);
+        if (r == 0)
+            r = compose_extends_apply(l->a, doc, paths[i], load_for_extends, l, err);
+        if (r == 0)
+            r = compose_merge(l->a, acc, doc, &acc, err);
+        l->nstack--;
+        if (r < 0)
+            return r;
+    }
+    return compose_merge_finish(l->a, acc, ret, err);
+}
+
 static int
 load_files(struct bt_arena *a, const struct compose_files *files, bool interpolate,
            struct env_ctx *e, struct compose_interp_warn *warn, struct compose_node **ret,
            struct bt_err **err)
 {
     struct file_loader l = { .a = a, .e = e, .warn = warn, .interpolate = interpolate };
-    struct compose_node *acc = NULL;
-    for (size_t i = 0; i < files->n; i++) {
-        struct compose_node *doc = NULL;
-        /* extends is resolved per file, before the files are merged, as docker compose does. */
-        if (load_one(&l, files->paths[i], &doc, err) < 0 ||
-            compose_extends_apply(a, doc, files->paths[i], load_for_extends, &l, err) < 0 ||
-            compose_merge(a, acc, doc, &acc, err) < 0)
-            return -1;
-    }
-    return compose_merge_finish(a, acc, ret, err);
+    return load_model(&l, files->paths, files->n, ret, err);
 }
 
 /* COMPOSE_PROFILES is a comma-separated list. */
