@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compose/check.h"
 #include "compose/compose.h"
 #include "compose/dotenv.h"
 #include "compose/extends.h"
@@ -336,6 +337,9 @@ load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err
         load_dotenv(a, o, files.project_dir, &e, &warn, err) < 0)
         goto out;
     if (load_files(a, &files, !o->no_interpolate, &e, &warn, &p->model, err) < 0)
+        goto out;
+    /* Checked before profiles drop services: a dependency on a disabled one is not unknown. */
+    if (compose_check_model(a, p->model, err) < 0)
         goto out;
     if (p->model)
         apply_profiles(o, lookup("COMPOSE_PROFILES", &e), p->model);
