@@ -341,7 +341,7 @@ entry_ports(struct bt_arena *a, const char *svc, const struct compose_node *it,
             size_t ncap = *cap ? *cap * 2 : 16;
             struct published *nv = bt_arena_alloc(a, ncap * sizeof *nv);
             if (*n)
-                memcpy(nv, *v, *n * sizeof *nv);
+                bt_memcpy(nv, *v, *n * sizeof *nv);
             *v = nv;
             *cap = ncap;
         }

@@ -40,7 +40,7 @@ copy_map(struct bt_arena *a, const struct compose_node *m, size_t extra)
     struct compose_node *c = bt_arena_alloc(a, sizeof *c);
     *c = *m;
     c->pairs = bt_arena_alloc(a, (m->n + extra + 1) * sizeof *c->pairs);
-    memcpy(c->pairs, m->pairs, m->n * sizeof *c->pairs);
+    bt_memcpy(c->pairs, m->pairs, m->n * sizeof *c->pairs);
     return c;
 }
 

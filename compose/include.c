@@ -95,7 +95,7 @@ import(struct bt_arena *a, struct compose_node *doc, const struct compose_node *
         *merged = (struct compose_node){ .kind = COMPOSE_NODE_MAP, .pos = from->pos };
         merged->pairs = bt_arena_alloc(a, (have + from->n) * sizeof *merged->pairs);
         if (have)
-            memcpy(merged->pairs, to->pairs, have * sizeof *merged->pairs);
+            bt_memcpy(merged->pairs, to->pairs, have * sizeof *merged->pairs);
         merged->n = have;
         for (size_t i = 0; i < from->n; i++) {
             const char *name = from->pairs[i].key->str;
@@ -115,7 +115,7 @@ import(struct bt_arena *a, struct compose_node *doc, const struct compose_node *
                     doc->pairs[i].val = merged;
         } else {
             struct compose_pair *np = bt_arena_alloc(a, (doc->n + 1) * sizeof *np);
-            memcpy(np, doc->pairs, doc->n * sizeof *np);
+            bt_memcpy(np, doc->pairs, doc->n * sizeof *np);
             np[doc->n++] =
                 (struct compose_pair){ compose_node_scalar(a, &from->pos, resource_kinds[k], true),
                                        merged };
@@ -158,7 +158,7 @@ compose_model_resolve_paths(struct bt_arena *a, const struct compose_node *model
     struct compose_node *m = bt_arena_alloc(a, sizeof *m);
     *m = *model;
     m->pairs = bt_arena_alloc(a, (model->n + 1) * sizeof *m->pairs);
-    memcpy(m->pairs, model->pairs, model->n * sizeof *m->pairs);
+    bt_memcpy(m->pairs, model->pairs, model->n * sizeof *m->pairs);
     for (size_t i = 0; i < m->n; i++) {
         const char *k = m->pairs[i].key->str;
         const struct compose_node *v = m->pairs[i].val;
@@ -169,7 +169,7 @@ compose_model_resolve_paths(struct bt_arena *a, const struct compose_node *model
         struct compose_node *c = bt_arena_alloc(a, sizeof *c);
         *c = *v;
         c->pairs = bt_arena_alloc(a, (v->n + 1) * sizeof *c->pairs);
-        memcpy(c->pairs, v->pairs, v->n * sizeof *c->pairs);
+        bt_memcpy(c->pairs, v->pairs, v->n * sizeof *c->pairs);
         for (size_t j = 0; j < c->n; j++) {
             struct compose_node *r = c->pairs[j].val;
             if (services) {
@@ -182,7 +182,7 @@ compose_model_resolve_paths(struct bt_arena *a, const struct compose_node *model
             struct compose_node *rc = bt_arena_alloc(a, sizeof *rc);
             *rc = *r;
             rc->pairs = bt_arena_alloc(a, (r->n + 1) * sizeof *rc->pairs);
-            memcpy(rc->pairs, r->pairs, r->n * sizeof *rc->pairs);
+            bt_memcpy(rc->pairs, r->pairs, r->n * sizeof *rc->pairs);
             for (size_t q = 0; q < rc->n; q++)
                 if (strcmp(rc->pairs[q].key->str, "file") == 0)
                     rc->pairs[q].val =

@@ -178,7 +178,7 @@ kv_append(struct bt_arena *a, struct compose_node *seq, size_t *cap, const struc
     if (seq->n + count > *cap) {
         size_t ncap = (*cap + count) * 2;
         struct compose_node **items = bt_arena_alloc(a, ncap * sizeof *items);
-        memcpy(items, seq->items, seq->n * sizeof *items);
+        bt_memcpy(items, seq->items, seq->n * sizeof *items);
         seq->items = items;
         *cap = ncap;
     }
@@ -315,7 +315,7 @@ merge_mappings(struct bt_arena *a, struct path *p, const struct compose_node *ba
 {
     struct compose_node *m = new_node(a, COMPOSE_NODE_MAP, &base->pos, base->n + over->n);
     m->tag = over->tag;
-    memcpy(m->pairs, base->pairs, base->n * sizeof *m->pairs);
+    bt_memcpy(m->pairs, base->pairs, base->n * sizeof *m->pairs);
     m->n = base->n;
     if (p->n >= PATH_MAX_DEPTH)
         return bt_err_set_at(err, over->pos.file, over->pos.line, over->pos.col, BT_EINVALID,
@@ -352,7 +352,7 @@ append_seqs(struct bt_arena *a, const struct compose_node *base, const struct co
             bool skip_repeats)
 {
     struct compose_node *s = new_node(a, COMPOSE_NODE_SEQ, &base->pos, base->n + over->n);
-    memcpy(s->items, base->items, base->n * sizeof *s->items);
+    bt_memcpy(s->items, base->items, base->n * sizeof *s->items);
     s->n = base->n;
     for (size_t i = 0; i < over->n; i++) {
         bool seen = false;
@@ -379,7 +379,7 @@ merge_ipam(struct bt_arena *a, struct path *p, const struct compose_node *base,
            const struct compose_node *over, struct compose_node **ret, struct bt_err **err)
 {
     struct compose_node *s = new_node(a, COMPOSE_NODE_SEQ, &base->pos, base->n + over->n);
-    memcpy(s->items, base->items, base->n * sizeof *s->items);
+    bt_memcpy(s->items, base->items, base->n * sizeof *s->items);
     s->n = base->n;
     for (size_t i = 0; i < over->n; i++) {
         const struct compose_node *o = over->items[i];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compose/cast.h"
 #include "compose/check.h"
 #include "compose/compose.h"
 #include "compose/dotenv.h"
@@ -16,6 +17,7 @@
 #include "compose/interp.h"
 #include "compose/merge.h"
 #include "compose/node.h"
+#include "compose/schema.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 
@@ -78,7 +80,7 @@ add_warning(struct bt_arena *a, struct compose_project *p, size_t *cap, const ch
         size_t ncap = *cap ? *cap * 2 : 8;
         const char **nw = bt_arena_alloc(a, ncap * sizeof *nw);
         if (p->nwarnings)
-            memcpy(nw, p->warnings, p->nwarnings * sizeof *nw);
+            bt_memcpy(nw, p->warnings, p->nwarnings * sizeof *nw);
         p->warnings = nw;
         *cap = ncap;
     }
@@ -89,6 +91,7 @@ struct file_loader {
     struct bt_arena *a;
     struct env_ctx *e;
     struct compose_interp_warn *warn;
+    const struct compose_schema *schema;
     bool interpolate;
     /* The files being loaded, outermost first: an include of one of them is a cycle. */
     const char *stack[32];
@@ -99,16 +102,23 @@ struct file_loader {
     size_t n;
 };
 
-/* One file: its documents interpolated and merged in order (extends not applied). */
+/* One file: its documents interpolated, cast, validated (unless it is only an extends source,
+ * which docker compose validates as part of the result) and merged in order. */
 static int
-load_one(struct file_loader *l, const char *path, struct compose_node **ret, struct bt_err **err)
+load_one(struct file_loader *l, const char *path, bool validate, struct compose_node **ret,
+         struct bt_err **err)
 {
     struct compose_node **docs = NULL, *acc = NULL;
     size_t ndocs = 0;
     if (compose_yaml_load_file(l->a, path, &docs, &ndocs, err) < 0)
         return -1;
     for (size_t d = 0; d < ndocs; d++) {
-        if (l->interpolate && compose_interp_tree(l->a, docs[d], lookup, l->e, l->warn, err) < 0)
+        if (l->interpolate) {
+            if (compose_interp_tree(l->a, docs[d], lookup, l->e, l->warn, err) < 0)
+                return -1;
+            compose_cast_tree(docs[d]);
+        }
+        if (validate && compose_schema_validate(l->schema, docs[d], err) < 0)
             return -1;
         if (compose_merge(l->a, acc, docs[d], &acc, err) < 0)
             return -1;
@@ -126,7 +136,7 @@ load_for_extends(void *userdata, const char *path, struct compose_node **ret, st
             *ret = l->docs[i];
             return 0;
         }
-    if (load_one(l, path, ret, err) < 0)
+    if (load_one(l, path, false, ret, err) < 0)
         return -1;
     if (l->n < BT_ARRAY_SIZE(l->paths)) {
         l->paths[l->n] = bt_arena_strdup(l->a, path);
@@ -169,9 +179,13 @@ load_include(void *userdata, const struct compose_include *inc, struct compose_n
                        inc->project_dir, &sub, parent->warn, err) < 0)
         return bt_err_wrap(err, "include '%s'", inc->paths[0]);
     struct file_loader l = {
-        .a = parent->a, .e = &sub, .warn = parent->warn, .interpolate = parent->interpolate
+        .a = parent->a,
+        .e = &sub,
+        .warn = parent->warn,
+        .schema = parent->schema,
+        .interpolate = parent->interpolate,
     };
-    memcpy(l.stack, parent->stack, parent->nstack * sizeof *l.stack);
+    bt_memcpy(l.stack, parent->stack, parent->nstack * sizeof *l.stack);
     l.nstack = parent->nstack;
     struct compose_node *model = NULL;
     if (load_model(&l, inc->paths, inc->npaths, &model, err) < 0)
@@ -192,7 +206,7 @@ load_model(struct file_loader *l, const char *const *paths, size_t n, struct com
                               BT_ARRAY_SIZE(l->stack));
         l->stack[l->nstack++] = paths[i];
         struct compose_node *doc = NULL;
-        int r = load_one(l, paths[i], &doc, err);
+        int r = load_one(l, paths[i], true, &doc, err);
         if (r == 0 && doc && doc->kind == COMPOSE_NODE_MAP)
             r = compose_include_apply(l->a, doc, paths[i], load_include, l, err);
         if (r == 0)
@@ -212,7 +226,13 @@ load_files(struct bt_arena *a, const struct compose_files *files, bool interpola
            struct bt_err **err)
 {
     struct file_loader l = { .a = a, .e = e, .warn = warn, .interpolate = interpolate };
-    return load_model(&l, files->paths, files->n, ret, err);
+    struct compose_schema *schema = NULL;
+    if (compose_schema_load_compose(&schema, err) < 0)
+        return -1;
+    l.schema = schema;
+    int r = load_model(&l, files->paths, files->n, ret, err);
+    compose_schema_free(schema);
+    return r;
 }
 
 /* COMPOSE_PROFILES is a comma-separated list. */

@@ -56,7 +56,9 @@ run_fuzz() {
         corpus="test/fuzz/corpus/$name"
         work=$(mktemp -d)
         # New inputs go to the scratch dir; the seeds in the repository are only read.
-        "$f" -runs=100000 -max_total_time=20 -rss_limit_mb=1024 "$work" \
+        mkdir -p build/fuzz-artifacts
+        "$f" -runs=100000 -max_total_time=20 -rss_limit_mb=1024 \
+            -artifact_prefix=build/fuzz-artifacts/ "$work" \
             $( [ -d "$corpus" ] && echo "$corpus" ) >"$work.log" 2>&1
         rc=$?
         if [ "$rc" -eq 0 ]; then

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define BT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -23,6 +24,13 @@
     } while (0)
 
 BT_NORETURN void bt_assert_fail(const char *expr, const char *file, int line, const char *func);
+
+/* memcpy that accepts NULL pointers when n is 0 (an empty array often has none). */
+static inline void *
+bt_memcpy(void *dst, const void *src, size_t n)
+{
+    return n ? memcpy(dst, src, n) : dst;
+}
 
 static inline void
 bt_freep(void *p)

@@ -69,7 +69,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct bt_err *e2 = NULL;
         int r2 = compose_interp_string(a, "${PRESET}-${A:-none}", compose_env_lookup, &env, NULL,
                                        NULL, NULL, &out, &e2);
-        CHECK(r2 == 0 && out && out[0] == 'p');
+        /* The file may redefine PRESET: the expansion starts with whatever PRESET holds. */
+        const char *preset = compose_env_get(&env, "PRESET");
+        CHECK(r2 == 0 && out && preset && strncmp(out, preset, strlen(preset)) == 0);
         bt_err_free(e2);
     }
     bt_err_free(err);
