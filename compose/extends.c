@@ -27,13 +27,6 @@ struct ctx {
     size_t depth;
 };
 
-static const char *
-dir_of(struct bt_arena *a, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash && slash != path ? bt_arena_strndup(a, path, (size_t) (slash - path)) : "/";
-}
-
 static struct compose_node *
 copy_map(struct bt_arena *a, const struct compose_node *m, size_t extra)
 {
@@ -210,9 +203,10 @@ find_base(struct ctx *x, struct compose_node *services, const char *file,
     *ret_services = services;
     *ret_file = file;
     if (fnode && fnode->kind == COMPOSE_NODE_SCALAR) {
-        const char *path = fnode->str[0] == '/'
-                               ? fnode->str
-                               : bt_arena_printf(x->a, "%s/%s", dir_of(x->a, file), fnode->str);
+        const char *path =
+            fnode->str[0] == '/'
+                ? fnode->str
+                : bt_arena_printf(x->a, "%s/%s", compose_path_dir(x->a, file), fnode->str);
         struct compose_node *doc = NULL;
         if (x->load(x->userdata, path, &doc, err) < 0)
             return bt_err_wrap(err, "services.%s.extends", name);
@@ -261,7 +255,7 @@ resolve(struct ctx *x, struct compose_node *services, const char *file, const ch
     if (r < 0)
         return r;
     if (strcmp(bfile, file) != 0)
-        base = compose_service_resolve_paths(x->a, base, dir_of(x->a, bfile));
+        base = compose_service_resolve_paths(x->a, base, compose_path_dir(x->a, bfile));
     /* Merge as services.<name>, so the per-attribute rules apply. */
     struct compose_pos pos = svc->pos;
     struct compose_node *skey = compose_node_scalar(x->a, &pos, "services", true);

@@ -59,8 +59,8 @@ compose_path_abs(struct bt_arena *a, const char *base, const char *p)
     return out;
 }
 
-static char *
-dir_of(struct bt_arena *a, const char *path)
+char *
+compose_path_dir(struct bt_arena *a, const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || slash == path)
@@ -128,7 +128,7 @@ find_default(struct bt_arena *a, const struct compose_files_opts *o, struct comp
         }
         if (strcmp(dir, "/") == 0)
             break;
-        dir = dir_of(a, dir);
+        dir = compose_path_dir(a, dir);
     }
     int r =
         bt_err_set(err, ENOENT,
@@ -196,7 +196,7 @@ compose_files_find(struct bt_arena *a, const struct compose_files_opts *o,
     else if (strcmp(ret->paths[0], "-") == 0)
         ret->project_dir = o->cwd;
     else
-        ret->project_dir = dir_of(a, ret->paths[0]);
+        ret->project_dir = compose_path_dir(a, ret->paths[0]);
     return 0;
 }
 

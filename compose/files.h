@@ -37,6 +37,9 @@ int compose_files_find(struct bt_arena *a, const struct compose_files_opts *o,
  * as docker compose resolves relative paths; an absolute p is only cleaned. */
 char *compose_path_abs(struct bt_arena *a, const char *base, const char *p);
 
+/* The directory part of an absolute path ("/" for a file at the root). New string in a. */
+char *compose_path_dir(struct bt_arena *a, const char *path);
+
 /* Explicit names (-p, COMPOSE_PROJECT_NAME, name:) must match ^[a-z0-9][a-z0-9_-]*$. */
 bool compose_project_name_is_valid(const char *name);
 /* A directory's base name made into a project name: lowercased, characters outside

@@ -13,13 +13,6 @@ static const char *const resource_kinds[] = { "services", "networks", "volumes",
                                               "configs" };
 
 static const char *
-dir_of(struct bt_arena *a, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash && slash != path ? bt_arena_strndup(a, path, (size_t) (slash - path)) : "/";
-}
-
-static const char *
 absolute(struct bt_arena *a, const char *dir, const char *p)
 {
     return compose_path_abs(a, dir, p);
@@ -70,7 +63,7 @@ parse_entry(struct bt_arena *a, const struct compose_node *e, const char *dir,
     if (pdir && pdir->kind == COMPOSE_NODE_SCALAR)
         inc->project_dir = absolute(a, dir, pdir->str);
     else
-        inc->project_dir = dir_of(a, inc->paths[0]);
+        inc->project_dir = compose_path_dir(a, inc->paths[0]);
     if (envf) {
         const char **envs;
         if (path_list(a, envf, dir, &envs, &inc->nenv_files, err) < 0)
@@ -134,7 +127,7 @@ compose_include_apply(struct bt_arena *a, struct compose_node *doc, const char *
         return 0;
     if (list->kind != COMPOSE_NODE_SEQ)
         return bad_entry(list, "must be a list", err);
-    const char *dir = dir_of(a, file);
+    const char *dir = compose_path_dir(a, file);
     for (size_t i = 0; i < list->n; i++) {
         struct compose_include inc;
         struct compose_node *model = NULL;

@@ -45,23 +45,36 @@ no_args(const struct cli_usage *u, int argc, char **argv, struct bt_err **err)
     return r;
 }
 
+/* Check the arguments and connect to a running daemon, never starting one. Returns 0 when
+ * connected; 1 when --help was shown; 2 when no daemon runs (not_running printed). */
 static int
-cmd_stop(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
+open_running(struct cli_ctx *ctx, const struct cli_usage *u, int argc, char **argv,
+             const char *not_running, struct cli_client **ret, struct bt_err **err)
 {
-    int r = no_args(&stop_usage, argc, argv, err);
+    *ret = NULL;
+    int r = no_args(u, argc, argv, err);
     if (r != 0)
-        return r < 0 ? r : 0;
-    struct cli_client *c = NULL;
+        return r;
     bt_autoerr struct bt_err *cerr = NULL;
-    r = cli_client_open(ctx, false, &c, &cerr);
+    r = cli_client_open(ctx, false, ret, &cerr);
     if (r == -ECONNREFUSED) {
-        printf("daemon is not running\n");
-        return 0;
+        printf("%s\n", not_running);
+        return 2;
     }
     if (r < 0) {
         *err = BT_TAKE_PTR(cerr);
         return r;
     }
+    return 0;
+}
+
+static int
+cmd_stop(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
+{
+    struct cli_client *c;
+    int r = open_running(ctx, &stop_usage, argc, argv, "daemon is not running", &c, err);
+    if (r != 0)
+        return r < 0 ? r : 0;
     pid_t pid = cli_client_daemon_pid(c);
     /* A pidfd turns readable when the process has exited: its socket and lock are gone. */
     bt_autoclose int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -85,20 +98,10 @@ cmd_stop(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 static int
 cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
-    int r = no_args(&status_usage, argc, argv, err);
+    struct cli_client *c;
+    int r = open_running(ctx, &status_usage, argc, argv, "not running", &c, err);
     if (r != 0)
-        return r < 0 ? r : 0;
-    struct cli_client *c = NULL;
-    bt_autoerr struct bt_err *cerr = NULL;
-    r = cli_client_open(ctx, false, &c, &cerr);
-    if (r == -ECONNREFUSED) {
-        printf("not running\n");
-        return 1;
-    }
-    if (r < 0) {
-        *err = BT_TAKE_PTR(cerr);
-        return r;
-    }
+        return r < 0 ? r : r - 1; /* --help: 0; not running: 1 */
     printf("running (pid %d, version %s)\n", (int) cli_client_daemon_pid(c),
            cli_client_daemon_version(c));
     cli_client_free(c);
