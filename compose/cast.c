@@ -3,6 +3,7 @@
  * The cast table and the walk. Patterns name mapping keys from the root; "*" is any key and
  * "[]" any sequence item.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "compose/cast.h"
@@ -70,14 +71,15 @@ struct path {
     size_t n;
 };
 
+/* Whether path matches pattern, or (prefix) could still match it further down. */
 static bool
-matches(const struct path *p, const char *pattern)
+match(const struct path *p, const char *pattern, bool prefix)
 {
     size_t i = 0;
     for (const char *s = pattern; *s; i++) {
         size_t len = strcspn(s, ".");
         if (i >= p->n)
-            return false;
+            return prefix;
         bool any = len == 1 && s[0] == '*' && strcmp(p->part[i], "[]") != 0;
         if (!any && (strlen(p->part[i]) != len || strncmp(p->part[i], s, len) != 0))
             return false;
@@ -86,11 +88,64 @@ matches(const struct path *p, const char *pattern)
     return i == p->n;
 }
 
-static void
-cast_scalar(const struct path *p, struct compose_node *n)
+static bool
+matches(const struct path *p, const char *pattern)
+{
+    return match(p, pattern, false);
+}
+
+/* The attributes of services (and of top-level resources) that hold something to cast. */
+static const char *const service_attrs[] = {
+    "build",         "cpu_count",      "cpu_percent",    "cpu_period",
+    "cpu_quota",     "cpu_rt_period",  "cpu_rt_runtime", "cpus",
+    "cpu_shares",    "depends_on",     "deploy",         "healthcheck",
+    "init",          "mem_swappiness", "networks",       "oom_kill_disable",
+    "oom_score_adj", "pids_limit",     "ports",          "privileged",
+    "read_only",     "scale",          "stdin_open",     "tty",
+    "ulimits",       "use_api_socket", "volumes",
+};
+static const char *const resource_attrs[] = { "external", "internal", "attachable", "enable_ipv6",
+                                              "enable_ipv4" };
+
+static bool
+in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Most of a model (environment, labels, commands...) holds nothing to cast: skip it. Depths 1
+ * to 3 are decided by name; deeper paths (few) against the patterns. */
+static bool
+worth_visiting(const struct path *p)
+{
+    static const char *const tops[] = { "services", "networks", "volumes", "secrets", "configs" };
+    bool services = strcmp(p->part[0], "services") == 0;
+    switch (p->n) {
+    case 1:
+        return in_list(p->part[0], tops, BT_ARRAY_SIZE(tops));
+    case 2:
+        return true;
+    case 3:
+        return services ? in_list(p->part[2], service_attrs, BT_ARRAY_SIZE(service_attrs))
+                        : in_list(p->part[2], resource_attrs, BT_ARRAY_SIZE(resource_attrs));
+    default:
+        for (size_t i = 0; i < BT_ARRAY_SIZE(casts); i++)
+            if (match(p, casts[i].pattern, true))
+                return true;
+        return false;
+    }
+}
+
+static const char *const want_names[] = { "an integer", "a number", "a boolean" };
+
+static int
+cast_scalar(const struct path *p, struct compose_node *n, struct bt_err **err)
 {
     if (n->plain)
-        return;
+        return 0;
     for (size_t i = 0; i < BT_ARRAY_SIZE(casts); i++) {
         if (!matches(p, casts[i].pattern))
             continue;
@@ -101,33 +156,45 @@ cast_scalar(const struct path *p, struct compose_node *n)
                   (casts[i].want == WANT_FLOAT &&
                    (t == COMPOSE_SCALAR_INT || t == COMPOSE_SCALAR_FLOAT)) ||
                   (casts[i].want == WANT_BOOL && t == COMPOSE_SCALAR_BOOL);
-        if (ok)
+        if (ok) {
             n->plain = true;
-        return;
+            return 0;
+        }
+        char path[512] = "";
+        for (size_t k = 0; k < p->n; k++) {
+            size_t len = strlen(path);
+            snprintf(path + len, sizeof path - len, "%s%s", k ? "." : "", p->part[k]);
+        }
+        return bt_err_set_at(err, n->pos.file, n->pos.line, n->pos.col, BT_EINVALID,
+                             "%s: '%s' is not %s", path, n->str, want_names[casts[i].want]);
     }
+    return 0;
 }
 
-static void
-walk(struct path *p, struct compose_node *n)
+static int
+walk(struct path *p, struct compose_node *n, struct bt_err **err)
 {
     if (!n)
-        return;
-    if (n->kind == COMPOSE_NODE_SCALAR) {
-        cast_scalar(p, n);
-        return;
-    }
+        return 0;
+    if (n->kind == COMPOSE_NODE_SCALAR)
+        return cast_scalar(p, n, err);
     if (p->n == CAST_MAX_DEPTH)
-        return; /* deeper than any pattern */
+        return 0; /* deeper than any pattern */
     for (size_t i = 0; i < n->n; i++) {
         p->part[p->n++] = n->kind == COMPOSE_NODE_MAP ? n->pairs[i].key->str : "[]";
-        walk(p, n->kind == COMPOSE_NODE_MAP ? n->pairs[i].val : n->items[i]);
+        int r = worth_visiting(p)
+                    ? walk(p, n->kind == COMPOSE_NODE_MAP ? n->pairs[i].val : n->items[i], err)
+                    : 0;
         p->n--;
+        if (r < 0)
+            return r;
     }
+    return 0;
 }
 
-void
-compose_cast_tree(struct compose_node *root)
+int
+compose_cast_tree(struct compose_node *root, struct bt_err **err)
 {
     struct path p = { .n = 0 };
-    walk(&p, root);
+    return walk(&p, root, err);
 }

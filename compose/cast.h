@@ -8,5 +8,6 @@
 
 #include "compose/node.h"
 
-/* In place; nodes that do not read as the wanted type are left for validation to report. */
-void compose_cast_tree(struct compose_node *root);
+/* In place. A value that does not read as the wanted type is an error, as in docker compose
+ * ("services.web.privileged: 'maybe' is not a boolean"), with the node's position. */
+int compose_cast_tree(struct compose_node *root, struct bt_err **err);

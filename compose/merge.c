@@ -128,9 +128,22 @@ path_matches(const struct path *p, const char *pattern)
     return i == p->n;
 }
 
+/* Every rule of both tables starts with one of these, at depth 3 to 6. */
+static bool
+may_have_rule(const struct path *p)
+{
+    if (p->n < 3 || p->n > 6)
+        return false;
+    const char *top = p->key[0];
+    return strcmp(top, "services") == 0 || strcmp(top, "networks") == 0 ||
+           strcmp(top, "volumes") == 0;
+}
+
 static enum strategy
 strategy_for(const struct path *p)
 {
+    if (!may_have_rule(p))
+        return MERGE_DEFAULT;
     for (size_t i = 0; i < BT_ARRAY_SIZE(merge_rules); i++)
         if (path_matches(p, merge_rules[i].pattern))
             return merge_rules[i].s;
@@ -605,7 +618,7 @@ finish_at(struct bt_arena *a, struct path *p, struct compose_node *n, struct bt_
             if (n->items[i]->tag != COMPOSE_TAG_RESET)
                 n->items[o++] = n->items[i];
         n->n = o;
-        for (size_t i = 0; i < BT_ARRAY_SIZE(unique_rules); i++)
+        for (size_t i = 0; may_have_rule(p) && i < BT_ARRAY_SIZE(unique_rules); i++)
             if (path_matches(p, unique_rules[i].pattern) && dedup(a, n, unique_rules[i].k, err) < 0)
                 return -1;
         for (size_t i = 0; i < n->n; i++)

@@ -116,7 +116,8 @@ load_one(struct file_loader *l, const char *path, bool validate, struct compose_
         if (l->interpolate) {
             if (compose_interp_tree(l->a, docs[d], lookup, l->e, l->warn, err) < 0)
                 return -1;
-            compose_cast_tree(docs[d]);
+            if (compose_cast_tree(docs[d], err) < 0)
+                return -1;
         }
         if (validate && compose_schema_validate(l->schema, docs[d], err) < 0)
             return -1;

@@ -16,6 +16,8 @@ SCENARIOS=(
 	exec_floor
 	idle_rss
 	container_floor
+	compose_load
+	compose_load_rss
 )
 
 prog=bench
@@ -26,6 +28,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${BENCH_DOCKER_N:=200}"    # docker version calls
 : "${BENCH_FLOOR_N:=1000}"    # busybox true execs
 : "${BENCH_CTR_N:=200}"       # unshare+chroot runs
+: "${BENCH_COMPOSE_SERVICES:=500}" # services in the generated project
+: "${BENCH_COMPOSE_N:=20}"    # berth config runs (docker-compose: 5)
 : "${BENCH_SETTLE_S:=2}"      # idle time before memory is read
 : "${BENCH_ONLY:=}"           # scenario names to run, space separated; empty: all
 : "${BENCH_STRICT:=0}"        # 1: a goal not met fails the run too
@@ -472,6 +476,49 @@ scenario_idle_rss() {
 		fi
 	fi
 	row idle_rss "idle daemon RSS" kB "$b" "$a" "dockerd+containerd tree" "<= 4096" "$bl" "$al"
+}
+
+# The generated project (base + 3 overrides + extends); made once per run.
+compose_project() {
+	COMPOSE_DIR=$TMP/compose-project
+	[ -d "$COMPOSE_DIR" ] || /usr/bin/python3 "$top/test/bench/gen-project.py" "$COMPOSE_DIR" \
+		"$BENCH_COMPOSE_SERVICES"
+	COMPOSE_ARGS=(-f "$COMPOSE_DIR/compose.yaml" -f "$COMPOSE_DIR/override1.yaml"
+		-f "$COMPOSE_DIR/override2.yaml" -f "$COMPOSE_DIR/override3.yaml")
+}
+
+# Peak RSS in kB of one run of a command (its own maximum, from the kernel).
+peak_rss() {
+	/usr/bin/python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+sys.exit(1) if r.returncode else print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+
+scenario_compose_load() {
+	compose_project
+	local b=FAIL a=n/a bl='' al=''
+	if measure bl "$BENCH_COMPOSE_N" 2 "$BERTH" "${COMPOSE_ARGS[@]}" config -q; then
+		b=$(awk -v us="$(field median_us "$bl")" 'BEGIN { printf "%.1f", us / 1000 }')
+	fi
+	if [ -x /usr/bin/docker-compose ]; then
+		a=FAIL
+		if measure al 5 1 /usr/bin/docker-compose "${COMPOSE_ARGS[@]}" config -q; then
+			a=$(awk -v us="$(field median_us "$al")" 'BEGIN { printf "%.1f", us / 1000 }')
+		fi
+	fi
+	row compose_load "load+merge+validate ${BENCH_COMPOSE_SERVICES} services, 4 files" ms \
+		"$b" "$a" "docker-compose config" "<= 50" "$bl" "$al"
+}
+
+scenario_compose_load_rss() {
+	compose_project
+	local b=FAIL a=n/a
+	b=$(peak_rss "$BERTH" "${COMPOSE_ARGS[@]}" config -q) || b=FAIL
+	if [ -x /usr/bin/docker-compose ]; then
+		a=$(peak_rss /usr/bin/docker-compose "${COMPOSE_ARGS[@]}" config -q) || a=FAIL
+	fi
+	row compose_load_rss "peak RSS of that load" kB "$b" "$a" "docker-compose config" \
+		"<= 30720"
 }
 
 scenario_container_floor() {

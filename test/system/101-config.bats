@@ -179,3 +179,22 @@ YAML
     RUN_BERTH_TIMEOUT=20 run_berth -1 config
     assert_contains "$output" "alias"
 }
+
+@test "interpolated values are cast where the format wants a number or a boolean, only there" {
+    write compose.yaml <<'YAML'
+services:
+  web:
+    image: x
+    privileged: ${PRIV}
+    user: ${UID_}
+    deploy: {replicas: "${N}"}
+    environment: {COUNT: "${N}"}
+YAML
+    PRIV=true UID_=1000 N=3 run_berth config --format json
+    assert_contains "$output" '"privileged": true'
+    assert_contains "$output" '"user": "1000"'
+    assert_contains "$output" '"replicas": 3'
+    assert_contains "$output" '"COUNT": "3"'
+    PRIV=maybe UID_=1 N=3 run_berth -1 config
+    assert_contains "$output" "services.web.privileged"
+}

@@ -18,7 +18,7 @@ EXPECTED_REJECTIONS=(
     "compose-go/loader/testdata/remote/cycle/compose.yaml|remote:cycle|compose-go's test-only 'remote:' resource loader"
     "compose-go/loader/testdata/remote/cycle/compose-cycle.yaml|remote:cycle|compose-go's test-only 'remote:' resource loader"
     "compose-go/loader/testdata/remote/nested/compose.yaml|remote:nested|compose-go's test-only 'remote:' resource loader"
-    "compose-go/schema/using-variables.yaml|network 'some-network' is not defined|schema-only test data with undefined networks"
+    "compose-go/schema/using-variables.yaml|services.foo.deploy.replicas: '' is not an integer|schema-only test data: its variables are unset (and its networks undefined)"
     "compose-go/loader/testdata/extends/base.yaml|services.nil: must be a mapping, got null|only ever used as an extends source; on its own a null service is invalid"
     "compose/pkg/e2e/fixtures/wrong-composefile/compose.yaml|unknown key 'wrongField'|docker compose's own invalid-file test"
     "compose/pkg/e2e/testdata/TestUpContainerNameConflict/compose.yaml|'fixed-name' is also the container name of service 'test'|two services with one container_name, on purpose"
