@@ -22,13 +22,8 @@ fail(struct bt_err **err, const struct compose_node *at, const char *hint, const
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    int r = bt_err_set_atv(err, at->pos.file, at->pos.line, at->pos.col, BT_EINVALID, fmt, ap);
     va_end(ap);
-    int r = bt_err_set_at(err, at->pos.file, at->pos.line, at->pos.col, BT_EINVALID, "%s",
-                          msg ? msg : fmt);
-    free(msg);
     if (hint)
         bt_err_hint(err, "%s", hint);
     return r;

@@ -156,11 +156,9 @@ perr(struct parser *p, size_t off, int code, const char *fmt, ...)
     struct compose_pos pos = pos_at(p, off);
     va_list ap;
     va_start(ap, fmt);
-    bt_autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    int r = bt_err_set_atv(p->err, pos.file, pos.line, pos.col, code, fmt, ap);
     va_end(ap);
-    return bt_err_set_at(p->err, pos.file, pos.line, pos.col, code, "%s", msg ? msg : fmt);
+    return r;
 }
 
 /* Text from off for a message: up to the end of the line and at most max bytes, cut to

@@ -168,11 +168,9 @@ fail(struct run *r, const char *at, int code, const char *fmt, ...)
         return -code;
     va_list ap;
     va_start(ap, fmt);
-    bt_autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    int rc = bt_err_set_atv(r->err, NULL, 0, 0, code, fmt, ap);
     va_end(ap);
-    return bt_err_set(r->err, code, "%s", msg ? msg : fmt);
+    return rc;
 }
 
 /* A syntax error about the reference starting at s[p]. */

@@ -92,16 +92,12 @@ fail_at(struct vctx *c, struct fail *f, const struct compose_node *node,
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = bt_xvasprintf(fmt, ap);
     va_end(ap);
     fail_release(f);
-    *f = (struct fail){ .at = at,
-                        .node = node,
-                        .path = path_str(c, c->npath),
-                        .msg = msg ? msg : bt_xstrdup(fmt),
-                        .depth = depth };
+    *f = (struct fail){
+        .at = at, .node = node, .path = path_str(c, c->npath), .msg = msg, .depth = depth
+    };
     return false;
 }
 

@@ -73,11 +73,8 @@ fail(struct parser *ps, const char *fmt, ...)
     if (!ps->why) {
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&ps->why, fmt, ap) < 0)
-            ps->why = NULL;
+        ps->why = bt_xvasprintf(fmt, ap);
         va_end(ap);
-        if (!ps->why)
-            ps->why = bt_xstrdup("invalid pattern");
     }
     return -1;
 }

@@ -95,12 +95,10 @@ load_err(struct loader *l, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    bt_autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    bt_autofree char *msg = bt_xvasprintf(fmt, ap);
     va_end(ap);
     const char *at = l->ptr.len ? bt_buf_str(&l->ptr) : "#";
-    return bt_err_set(l->err, BT_EINVALID, "schema '%s': %s: %s", l->s->name, at, msg ? msg : fmt);
+    return bt_err_set(l->err, BT_EINVALID, "schema '%s': %s: %s", l->s->name, at, msg);
 }
 
 /* Enter key (or index when key is NULL) of the pointer; returns the length to go back to. */

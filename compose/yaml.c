@@ -74,11 +74,9 @@ err_at(const struct loader *l, const struct compose_pos *pos, int code, const ch
 {
     va_list ap;
     va_start(ap, fmt);
-    bt_autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    int r = bt_err_set_atv(l->err, pos->file, pos->line, pos->col, code, fmt, ap);
     va_end(ap);
-    return bt_err_set_at(l->err, pos->file, pos->line, pos->col, code, "%s", msg ? msg : fmt);
+    return r;
 }
 
 /* Text from the input, made safe and short for a message. Caller frees. */

@@ -89,14 +89,20 @@ bt_xstrndup(const char *s, size_t n)
 }
 
 char *
+bt_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom(strlen(fmt));
+    return s;
+}
+
+char *
 bt_xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    char *s = bt_xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        oom(strlen(fmt));
     return s;
 }

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "engine/base/macro.h"
@@ -18,3 +19,4 @@ char *bt_xstrdup(const char *s);
 char *bt_xstrndup(const char *s, size_t n);
 /* Returns a new string, caller frees. */
 char *bt_xasprintf(const char *fmt, ...) BT_PRINTF(1, 2);
+char *bt_xvasprintf(const char *fmt, va_list ap) BT_PRINTF(1, 0);

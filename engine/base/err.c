@@ -8,12 +8,9 @@
 #include "engine/base/alloc.h"
 #include "engine/base/err.h"
 
-static int set_v(struct bt_err **err, const char *file, int line, int col, int code,
-                 const char *fmt, va_list ap) BT_PRINTF(6, 0);
-
-static int
-set_v(struct bt_err **err, const char *file, int line, int col, int code, const char *fmt,
-      va_list ap)
+int
+bt_err_set_atv(struct bt_err **err, const char *file, int line, int col, int code, const char *fmt,
+               va_list ap)
 {
     BT_ASSERT(code > 0);
     if (!err)
@@ -21,7 +18,7 @@ set_v(struct bt_err **err, const char *file, int line, int col, int code, const 
     struct bt_err *e = bt_xcalloc(1, sizeof *e);
     e->code = code;
     if (vasprintf(&e->msg, fmt, ap) < 0)
-        e->msg = bt_xstrdup(fmt);
+        e->msg = bt_xstrdup(fmt); /* out of memory for the text only */
     if (file)
         e->file = bt_xstrdup(file);
     e->line = line;
@@ -36,7 +33,7 @@ bt_err_set(struct bt_err **err, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = set_v(err, NULL, 0, 0, code, fmt, ap);
+    int r = bt_err_set_atv(err, NULL, 0, 0, code, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -47,7 +44,7 @@ bt_err_set_at(struct bt_err **err, const char *file, int line, int col, int code
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = set_v(err, file, line, col, code, fmt, ap);
+    int r = bt_err_set_atv(err, file, line, col, code, fmt, ap);
     va_end(ap);
     return r;
 }

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "engine/base/macro.h"
@@ -39,6 +40,9 @@ int bt_err_set(struct bt_err **err, int code, const char *fmt, ...) BT_PRINTF(3,
 /* Same with a position in a file: printed as file:line:col. */
 int bt_err_set_at(struct bt_err **err, const char *file, int line, int col, int code,
                   const char *fmt, ...) BT_PRINTF(6, 7);
+/* The same with a va_list, for a module's own printf-like error helpers. file may be NULL. */
+int bt_err_set_atv(struct bt_err **err, const char *file, int line, int col, int code,
+                   const char *fmt, va_list ap) BT_PRINTF(6, 0);
 /* Message followed by ": " and strerror(-r); the code is -r. r must be negative. */
 int bt_err_errno(struct bt_err **err, int r, const char *fmt, ...) BT_PRINTF(3, 4);
 /* Prepend one layer of context ("service 'web': ..."); returns the same negative code.
