@@ -185,12 +185,6 @@ visit(struct graph *g, size_t i, struct bt_err **err)
 
 /* ---- resources ---- */
 
-static bool
-is_path(const char *s)
-{
-    return s[0] == '/' || s[0] == '.' || s[0] == '~';
-}
-
 static int
 need_defined(struct bt_arena *a, const struct compose_node *model, const char *kind,
              const char *svc, const struct compose_node *at, const char *name, struct bt_err **err)
@@ -213,9 +207,13 @@ check_volumes(struct bt_arena *a, const struct compose_node *model, const char *
         const struct compose_node *v = vols->items[i];
         const char *source = NULL;
         if (str(v)) {
-            const char *colon = strchr(v->str, ':');
-            if (colon && colon != v->str && !is_path(v->str))
-                source = bt_arena_strndup(a, v->str, (size_t) (colon - v->str));
+            struct compose_volume parsed;
+            bt_autoerr struct bt_err *why = NULL;
+            if (compose_volume_parse(a, v->str, &parsed, &why) < 0)
+                return bt_err_set_at(err, v->pos.file, v->pos.line, v->pos.col, BT_EINVALID,
+                                     "services.%s.volumes: %s", svc, why->msg);
+            if (bt_streq(parsed.type, "volume") && parsed.source[0])
+                source = parsed.source;
         } else if (v->kind == COMPOSE_NODE_MAP) {
             const char *type = str(compose_map_get(v, "type"));
             const char *src = str(compose_map_get(v, "source"));
@@ -316,9 +314,10 @@ entry_ports(struct bt_arena *a, const char *svc, const struct compose_node *it,
     struct compose_port *ports = NULL;
     size_t np = 0;
     if (it->kind == COMPOSE_NODE_SCALAR) {
-        if (compose_port_parse(a, it->str, &ports, &np, err) < 0)
+        bt_autoerr struct bt_err *why = NULL;
+        if (compose_port_parse(a, it->str, &ports, &np, &why) < 0)
             return bt_err_set_at(err, it->pos.file, it->pos.line, it->pos.col, BT_EINVALID,
-                                 "services.%s.ports: %s", svc, (*err)->msg);
+                                 "services.%s.ports: %s", svc, why->msg);
     } else if (it->kind == COMPOSE_NODE_MAP) {
         ports = bt_arena_alloc(a, sizeof *ports);
         const char *pub = str(compose_map_get(it, "published"));

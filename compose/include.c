@@ -12,12 +12,6 @@
 static const char *const resource_kinds[] = { "services", "networks", "volumes", "secrets",
                                               "configs" };
 
-static const char *
-absolute(struct bt_arena *a, const char *dir, const char *p)
-{
-    return compose_path_abs(a, dir, p);
-}
-
 static int
 bad_entry(const struct compose_node *n, const char *what, struct bt_err **err)
 {
@@ -36,7 +30,7 @@ path_list(struct bt_arena *a, const struct compose_node *n, const char *dir, con
         const struct compose_node *it = n->kind == COMPOSE_NODE_SEQ ? n->items[i] : n;
         if (it->kind != COMPOSE_NODE_SCALAR || !it->str[0])
             return bad_entry(it, "paths must be non-empty strings", err);
-        v[i] = absolute(a, dir, it->str);
+        v[i] = compose_path_abs(a, dir, it->str);
     }
     *ret = v;
     *ret_n = count;
@@ -61,7 +55,7 @@ parse_entry(struct bt_arena *a, const struct compose_node *e, const char *dir,
         return -1;
     inc->paths = paths;
     if (pdir && pdir->kind == COMPOSE_NODE_SCALAR)
-        inc->project_dir = absolute(a, dir, pdir->str);
+        inc->project_dir = compose_path_abs(a, dir, pdir->str);
     else
         inc->project_dir = compose_path_dir(a, inc->paths[0]);
     if (envf) {
@@ -179,7 +173,7 @@ compose_model_resolve_paths(struct bt_arena *a, const struct compose_node *model
             for (size_t q = 0; q < rc->n; q++)
                 if (strcmp(rc->pairs[q].key->str, "file") == 0)
                     rc->pairs[q].val =
-                        compose_node_scalar(a, &f->pos, absolute(a, dir, f->str), false);
+                        compose_node_scalar(a, &f->pos, compose_path_abs(a, dir, f->str), false);
             c->pairs[j].val = rc;
         }
         m->pairs[i].val = c;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compose/merge.h"
+#include "compose/short.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/parse.h"
@@ -502,16 +503,22 @@ compose_merge(struct bt_arena *a, const struct compose_node *base, const struct 
     return merge_at(a, &p, is_null(base) ? NULL : base, over, ret, err);
 }
 
-/* The text before the first ':' of s, or all of s: the container side of a short mount. */
+/* The container side of a short device mapping: "host:container[:perms]", or "path" alone. */
 static const char *
-short_target(struct bt_arena *a, const char *s, bool devices)
+device_target(struct bt_arena *a, const char *s)
 {
     const char *c1 = strchr(s, ':');
     if (!c1)
         return s;
-    const char *c2 = strchr(c1 + 1, ':');
-    (void) devices;
-    return bt_arena_strndup(a, c1 + 1, c2 ? (size_t) (c2 - c1 - 1) : strlen(c1 + 1));
+    return bt_arena_strndup(a, c1 + 1, strcspn(c1 + 1, ":"));
+}
+
+/* The target of a short volume; the text itself when it does not parse (validation says why). */
+static const char *
+volume_target(struct bt_arena *a, const char *s)
+{
+    struct compose_volume v;
+    return compose_volume_parse(a, s, &v, NULL) == 0 ? v.target : s;
 }
 
 static const char *
@@ -540,7 +547,9 @@ entry_key(struct bt_arena *a, enum keyer k, const struct compose_node *n)
     case KEY_DEVICE:
         if (map)
             return scalar_of(n, "target");
-        return scalar ? short_target(a, n->str, k == KEY_DEVICE) : "";
+        if (!scalar)
+            return "";
+        return k == KEY_VOLUME ? volume_target(a, n->str) : device_target(a, n->str);
     case KEY_EXPOSE:
         return scalar ? n->str : NULL;
     case KEY_SECRET:

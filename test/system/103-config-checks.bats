@@ -67,3 +67,8 @@ config_fails() { # config_fails TEXT... : config exits 1 and its output contains
     printf 'services:\n  a: {image: x, ports: ["8080:80"]}\n  b: {image: y, ports: ["8080:80/udp", "8081:80"]}\n' >compose.yaml
     run_berth config -q
 }
+
+@test "a malformed short volume is a positioned error naming the valid options" {
+    printf 'services:\n  a: {image: x, volumes: ["data:/d:bogus"]}\nvolumes: {data: {}}\n' >compose.yaml
+    config_fails "compose.yaml:2:27" "invalid volume 'data:/d:bogus'" "unknown option 'bogus'"
+}

@@ -28,6 +28,7 @@ EXPECTED_REJECTIONS=(
 ENVIRONMENTS=(
     "compose/pkg/e2e/testdata/TestUpImageID/compose.yaml|ID=sha256:0123456789abcdef"
     "compose/pkg/e2e/testdata/TestUpContainerNameConflict/compose.yaml|FIXED_NAME=fixed-name"
+    "compose/pkg/e2e/fixtures/logs-test/cat.yaml|FILE=/tmp/text_file.txt"
 )
 
 setup() {
