@@ -28,7 +28,12 @@ struct compose_load_opts {
     const char *project_name; /* -p, or NULL */
     const char *cwd;          /* NULL: the process's working directory */
     char *const *environ;     /* the process environment (NULL-terminated) */
+    /* Services named on the command line: enabled whatever their profiles. */
+    const char *const *services;
+    size_t nservices;
     bool no_interpolate;
+    bool no_normalize;       /* keep the syntax as written (paths still resolve) */
+    bool no_path_resolution; /* keep relative paths relative */
 };
 
 struct compose_project {
@@ -48,6 +53,20 @@ struct compose_project {
 int compose_project_load(const struct compose_load_opts *o, struct compose_project **ret,
                          struct bt_err **err);
 struct compose_project *compose_project_free(struct compose_project *p);
+
+/* Keep only the named services and those they depend on (depends_on, transitively), then
+ * compose_project_prune(). An unknown name is an error naming the closest one. n == 0 keeps
+ * everything. Needs the normalised model. */
+int compose_project_select(struct compose_project *p, const char *const *names, size_t n,
+                           struct bt_err **err);
+/* Drop the networks, volumes, secrets and configs no service uses, as docker compose does. */
+void compose_project_prune(struct compose_project *p);
+
+/* The configuration hash of each service (sorted by name), as `config --hash` prints it and
+ * recreation decides on it: sha256 of the service's canonical JSON without what does not
+ * change its containers (build, pull_policy, scale, deploy.replicas, depends_on, profiles).
+ * Needs the normalised model. ret[i] is "<name> <64 hex digits>"; all in the arena. */
+int compose_project_hashes(const struct compose_project *p, const char ***ret, size_t *ret_n);
 
 enum compose_format { COMPOSE_FORMAT_YAML, COMPOSE_FORMAT_JSON };
 /* The model as text: keys in a fixed order (top level: name, services, networks, volumes,

@@ -13,6 +13,7 @@
 #include "compose/node.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
+#include "engine/base/sha256.h"
 
 static const char *const top_order[] = { "name",    "services", "networks",
                                          "volumes", "secrets",  "configs" };
@@ -241,6 +242,50 @@ format_json(struct bt_arena *a, const struct compose_node *root, bool escape)
     char *out = bt_xasprintf("%s\n", s);
     free(s);
     return out;
+}
+
+/* ---- configuration hashes ---- */
+
+/* What does not change a service's containers. */
+static const char *const hash_ignored[] = { "build", "pull_policy", "scale", "depends_on",
+                                            "profiles" };
+
+static int
+cmp_pair_key(const void *x, const void *y)
+{
+    return strcmp(((const struct compose_pair *) x)->key->str,
+                  ((const struct compose_pair *) y)->key->str);
+}
+
+int
+compose_project_hashes(const struct compose_project *p, const char ***ret, size_t *ret_n)
+{
+    const struct compose_node *services = p->model ? compose_map_get(p->model, "services") : NULL;
+    size_t n = services && services->kind == COMPOSE_NODE_MAP ? services->n : 0;
+    struct compose_pair *sorted = bt_arena_alloc(p->arena, (n + 1) * sizeof *sorted);
+    if (n)
+        bt_memcpy(sorted, services->pairs, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_pair_key);
+    const char **out = bt_arena_alloc(p->arena, (n + 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_node *svc = sorted[i].val;
+        json_t *j = svc ? to_json(p->arena, svc, false, false) : json_object();
+        for (size_t k = 0; k < BT_ARRAY_SIZE(hash_ignored); k++)
+            json_object_del(j, hash_ignored[k]);
+        json_t *deploy = json_object_get(j, "deploy");
+        if (json_is_object(deploy))
+            json_object_del(deploy, "replicas");
+        char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        json_decref(j);
+        BT_ASSERT(text);
+        char hex[BT_SHA256_HEX_LEN];
+        bt_sha256_hex(text, strlen(text), hex);
+        free(text);
+        out[i] = bt_arena_printf(p->arena, "%s %s", sorted[i].key->str, hex);
+    }
+    *ret = out;
+    *ret_n = n;
+    return 0;
 }
 
 char *

@@ -17,6 +17,7 @@
 #include "compose/interp.h"
 #include "compose/merge.h"
 #include "compose/node.h"
+#include "compose/normalize.h"
 #include "compose/schema.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
@@ -26,16 +27,23 @@ struct env_ctx {
     struct compose_env dotenv;
 };
 
+static const char *
+env_get(char *const *environ, const char *name)
+{
+    size_t n = strlen(name);
+    for (char *const *v = environ; v && *v; v++)
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
+            return *v + n + 1;
+    return NULL;
+}
+
 /* The process environment wins over .env files, as in docker compose. */
 static const char *
 lookup(const char *name, void *userdata)
 {
     const struct env_ctx *e = userdata;
-    size_t n = strlen(name);
-    for (char *const *v = e->environ; v && *v; v++)
-        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
-            return *v + n + 1;
-    return compose_env_get(&e->dotenv, name);
+    const char *v = env_get(e->environ, name);
+    return v ? v : compose_env_get(&e->dotenv, name);
 }
 
 static bool
@@ -255,24 +263,51 @@ profile_enabled(const struct compose_load_opts *o, const char *env_profiles, con
     return false;
 }
 
-/* Services whose profiles are all disabled are not part of the project. */
+static bool
+named(const struct compose_load_opts *o, const char *name)
+{
+    for (size_t i = 0; i < o->nservices; i++)
+        if (strcmp(o->services[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Services whose profiles are all disabled are not part of the project, unless named on the
+ * command line or needed by one that is on (its depends_on). */
 static void
-apply_profiles(const struct compose_load_opts *o, const char *env_profiles,
+apply_profiles(struct bt_arena *a, const struct compose_load_opts *o, const char *env_profiles,
                struct compose_node *model)
 {
     struct compose_node *services = compose_map_get(model, "services");
     if (!services || services->kind != COMPOSE_NODE_MAP)
         return;
-    size_t out = 0;
+    bool *on = bt_arena_alloc(a, (services->n + 1) * sizeof *on);
     for (size_t i = 0; i < services->n; i++) {
         const struct compose_node *prof = compose_map_get(services->pairs[i].val, "profiles");
-        bool on = !prof || prof->kind != COMPOSE_NODE_SEQ || prof->n == 0;
-        for (size_t k = 0; !on && k < prof->n; k++)
-            on = prof->items[k]->kind == COMPOSE_NODE_SCALAR &&
-                 profile_enabled(o, env_profiles, prof->items[k]->str);
-        if (on)
-            services->pairs[out++] = services->pairs[i];
+        on[i] = !prof || prof->kind != COMPOSE_NODE_SEQ || prof->n == 0 ||
+                named(o, services->pairs[i].key->str);
+        for (size_t k = 0; !on[i] && k < prof->n; k++)
+            on[i] = prof->items[k]->kind == COMPOSE_NODE_SCALAR &&
+                    profile_enabled(o, env_profiles, prof->items[k]->str);
     }
+    /* Dependencies of named services come with them (to a fixed point). */
+    for (bool changed = o->nservices > 0; changed;) {
+        changed = false;
+        for (size_t i = 0; i < services->n; i++) {
+            const struct compose_node *deps = compose_map_get(services->pairs[i].val, "depends_on");
+            for (size_t k = 0; on[i] && deps && k < deps->n; k++) {
+                const struct compose_node *d =
+                    deps->kind == COMPOSE_NODE_MAP ? deps->pairs[k].key : deps->items[k];
+                for (size_t j = 0; d->kind == COMPOSE_NODE_SCALAR && j < services->n; j++)
+                    if (!on[j] && strcmp(services->pairs[j].key->str, d->str) == 0)
+                        on[j] = changed = true;
+            }
+        }
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < services->n; i++)
+        if (on[i])
+            services->pairs[out++] = services->pairs[i];
     services->n = out;
 }
 
@@ -363,9 +398,32 @@ load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err
     if (compose_check_model(a, p->model, err) < 0)
         goto out;
     if (p->model)
-        apply_profiles(o, lookup("COMPOSE_PROFILES", &e), p->model);
+        apply_profiles(a, o, lookup("COMPOSE_PROFILES", &e), p->model);
     if (project_name(a, o, &e, &files, p->model, &p->name, err) < 0)
         goto out;
+    const struct compose_node *version = p->model ? compose_map_get(p->model, "version") : NULL;
+    if (version)
+        add_warning(a, p, &wcap,
+                    bt_arena_printf(a,
+                                    "WARN: %s: the attribute 'version' is obsolete and ignored; "
+                                    "remove it to avoid confusion",
+                                    version->pos.file));
+    struct compose_normalize_opts no = {
+        .project_name = p->name,
+        .working_dir = files.project_dir,
+        .home = env_get(o->environ, "HOME"),
+        .lookup = lookup,
+        .userdata = &e,
+        .warn = &warn,
+        .resolve_paths = !o->no_path_resolution,
+    };
+    if (p->model && !o->no_normalize) {
+        if (compose_normalize(a, p->model, &no, err) < 0)
+            goto out;
+        compose_project_prune(p);
+    }
+    if (p->model && o->no_normalize && !o->no_path_resolution)
+        p->model = compose_model_resolve_paths(a, p->model, files.project_dir);
     p->interpolated = !o->no_interpolate;
     p->working_dir = files.project_dir;
     p->config_files = files.paths;

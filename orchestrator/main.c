@@ -25,12 +25,8 @@ static const char *const ansi_modes[] = { "never", "always", "auto", NULL };
 static const char *const progress_modes[] = { "auto", "tty", "plain", "json", "quiet", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 
-static const struct cli_opt global_opts[] = {
-    { "file", 'f', "FILE", "Compose configuration files", NULL, CLI_OPT_REPEAT },
-    { "project-name", 'p', "NAME", "Project name", NULL, 0 },
-    { "project-directory", 0, "DIR", "Alternate working directory of the project", NULL, 0 },
-    { "profile", 0, "PROFILE", "Specify a profile to enable", NULL, CLI_OPT_REPEAT },
-    { "env-file", 0, "FILE", "Specify an alternate environment file", NULL, CLI_OPT_REPEAT },
+/* Besides the project flags (cli_project_opts), which project commands also take. */
+static const struct cli_opt other_opts[] = {
     { "ansi", 0, "MODE", "Control when to print ANSI control characters", ansi_modes, 0 },
     { "progress", 0, "MODE", "Set type of progress output", progress_modes, 0 },
     { "dry-run", 0, NULL, "Execute command in dry run mode (not supported yet)", NULL, 0 },
@@ -41,7 +37,7 @@ static const struct cli_opt global_opts[] = {
 };
 
 static void
-main_help(void)
+main_help(const struct cli_opt *global_opts, size_t nglobal)
 {
     printf("Usage:  berth [OPTIONS] COMMAND\n\n"
            "Run multi-container applications from Compose files, with berth's own engine\n\n"
@@ -49,7 +45,7 @@ main_help(void)
     for (size_t i = 0; i < BT_ARRAY_SIZE(cmds); i++)
         printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
     printf("\nOptions:\n");
-    for (size_t i = 0; i < BT_ARRAY_SIZE(global_opts); i++) {
+    for (size_t i = 0; i < nglobal; i++) {
         const struct cli_opt *o = &global_opts[i];
         char left[64];
         snprintf(left, sizeof left, "%c%c%s--%s%s%s", o->shrt ? '-' : ' ', o->shrt ? o->shrt : ' ',
@@ -78,14 +74,17 @@ static int
 run(int argc, char **argv, struct cli_ctx *ctx, struct bt_err **err)
 {
     static const struct cli_usage usage = { "", "[OPTIONS] COMMAND", "" };
+    size_t nglobal;
+    bt_autofree struct cli_opt *global_opts = cli_opts_join(
+        cli_project_opts, cli_nproject_opts, other_opts, BT_ARRAY_SIZE(other_opts), &nglobal);
     struct cli_args a;
     /* "berth --help" prints the command list, not the generic option help. */
     for (int i = 1; i < argc && argv[i][0] == '-'; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            main_help();
+            main_help(global_opts, nglobal);
             return 0;
         }
-    int r = cli_args_parse(&a, global_opts, BT_ARRAY_SIZE(global_opts), argc - 1, argv + 1,
+    int r = cli_args_parse(&a, global_opts, nglobal, argc - 1, argv + 1,
                            CLI_PARSE_STOP_AT_POSITIONAL, &usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
@@ -128,7 +127,7 @@ run(int argc, char **argv, struct cli_ctx *ctx, struct bt_err **err)
         return r;
     }
     if (cmd_at >= argc) {
-        main_help();
+        main_help(global_opts, nglobal);
         return bt_err_set(err, BT_EUSAGE, "no command given");
     }
     const char *name = argv[cmd_at];

@@ -18,6 +18,7 @@ cli_args_release(struct cli_args *a)
 {
     free(a->vals);
     free(a->pos);
+    free(a->owned);
     *a = (struct cli_args){ 0 };
 }
 
@@ -187,6 +188,26 @@ cli_args_parse(struct cli_args *a, const struct cli_opt *opts, size_t nopts, int
         }
     }
     return 0;
+}
+
+struct cli_opt *
+cli_opts_join(const struct cli_opt *opts, size_t nopts, const struct cli_opt *more, size_t nmore,
+              size_t *ret_n)
+{
+    struct cli_opt *t = bt_xcalloc(nopts + nmore + 1, sizeof *t);
+    size_t n = 0;
+    for (size_t i = 0; i < nopts; i++)
+        t[n++] = opts[i];
+    for (size_t i = 0; i < nmore; i++) {
+        if (find_long(opts, nopts, more[i].name, strlen(more[i].name)) >= 0)
+            continue;
+        t[n] = more[i];
+        if (t[n].shrt && find_short(opts, nopts, t[n].shrt) >= 0)
+            t[n].shrt = 0;
+        n++;
+    }
+    *ret_n = n;
+    return t;
 }
 
 static int

@@ -45,6 +45,7 @@ struct cli_args {
     size_t nvals, vals_cap;
     char **pos; /* positional arguments, borrowed from argv */
     size_t npos, pos_cap;
+    struct cli_opt *owned; /* a joined table (cli_opts_join) freed with the arguments */
 };
 
 enum {
@@ -63,6 +64,11 @@ struct cli_usage {
 int cli_args_parse(struct cli_args *a, const struct cli_opt *opts, size_t nopts, int argc,
                    char **argv, unsigned flags, const struct cli_usage *u, struct bt_err **err);
 void cli_args_release(struct cli_args *a);
+/* opts followed by the entries of more that opts does not shadow: an entry whose long name opts
+ * has is left out, one whose letter opts has loses the letter (docker compose's "logs -f" is
+ * --follow, not --file). A new table, caller frees. */
+struct cli_opt *cli_opts_join(const struct cli_opt *opts, size_t nopts, const struct cli_opt *more,
+                              size_t nmore, size_t *ret_n);
 bool cli_args_has(const struct cli_args *a, const char *name);
 /* The last value given for name, or NULL. */
 const char *cli_args_get(const struct cli_args *a, const char *name);
@@ -106,10 +112,27 @@ int cli_cmd_daemon(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **e
 int cli_subcmd_dispatch(struct cli_ctx *ctx, const char *parent, const struct cli_cmd *subs,
                         size_t nsubs, int argc, char **argv, struct bt_err **err);
 
+/* The flags that name a project (-f, -p, --project-directory, --profile, --env-file): global
+ * flags that project commands also take after their name, as docker compose's do. */
+extern const struct cli_opt cli_project_opts[];
+extern const size_t cli_nproject_opts;
+/* Parse a project command's arguments: its own options, then the project flags, whose values
+ * are added to ctx's (repeatable ones appended, others replaced). */
+int cli_args_parse_project(struct cli_ctx *ctx, struct cli_args *a, const struct cli_opt *opts,
+                           size_t nopts, int argc, char **argv, unsigned flags,
+                           const struct cli_usage *u, struct bt_err **err);
+
 struct compose_project;
+struct cli_project_opts {
+    bool no_interpolate;
+    bool no_normalize;
+    bool no_path_resolution;
+    const char *const *services; /* named on the command line: enabled whatever their profiles */
+    size_t nservices;
+};
 /* Load the project the global flags name; warnings are printed to stderr. */
-int cli_project_load(const struct cli_ctx *ctx, bool no_interpolate, struct compose_project **ret,
-                     struct bt_err **err);
+int cli_project_load(const struct cli_ctx *ctx, const struct cli_project_opts *po,
+                     struct compose_project **ret, struct bt_err **err);
 int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 
 /* Print a JSON value as one line on stdout. */

@@ -92,28 +92,57 @@ write_model(const struct compose_project *p, bool json, const char *output, stru
     return 0;
 }
 
+static void
+print_hashes(const struct compose_project *p, const char *which)
+{
+    const char **lines;
+    size_t n;
+    compose_project_hashes(p, &lines, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(lines[i], " ");
+        bool all = strcmp(which, "*") == 0;
+        for (const char *s = which; !all && *s;) {
+            size_t l = strcspn(s, ",");
+            all = l == len && strncmp(s, lines[i], len) == 0;
+            s += l + (s[l] == ',');
+        }
+        if (all)
+            printf("%s\n", lines[i]);
+    }
+}
+
 int
 cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, opts, BT_ARRAY_SIZE(opts), argc, argv, 0, &usage, err);
-    if (r != 0)
-        return r < 0 ? r : 0;
-    if (cli_args_has(&a, "hash")) {
+    int r = cli_args_parse_project(ctx, &a, opts, BT_ARRAY_SIZE(opts), argc, argv, 0, &usage, err);
+    if (r != 0) {
         cli_args_release(&a);
-        r = bt_err_set(err, BT_EUNSUPPORTED, "config --hash is not supported yet");
-        bt_err_hint(err, "it comes with the normalised model (issue 3)");
-        return r;
+        return r < 0 ? r : 0;
+    }
+    const char *hash = cli_args_get(&a, "hash");
+    struct cli_project_opts po = {
+        .no_interpolate = cli_args_has(&a, "no-interpolate"),
+        .no_normalize = cli_args_has(&a, "no-normalize"),
+        .no_path_resolution = cli_args_has(&a, "no-path-resolution"),
+        .services = (const char *const *) a.pos,
+        .nservices = a.npos,
+    };
+    if (hash && po.no_normalize) {
+        cli_args_release(&a);
+        return bt_err_set(err, BT_EUSAGE, "--hash needs the normalised model: drop --no-normalize");
     }
     struct compose_project *p = NULL;
-    if (cli_project_load(ctx, cli_args_has(&a, "no-interpolate"), &p, err) < 0) {
+    if (cli_project_load(ctx, &po, &p, err) < 0) {
         cli_args_release(&a);
         return -1;
     }
+    r = po.no_normalize ? 0 : compose_project_select(p, po.services, po.nservices, err);
     const struct compose_node *services = p->model ? compose_map_get(p->model, "services") : NULL;
-    r = 0;
-    if (cli_args_has(&a, "quiet"))
+    if (r < 0 || cli_args_has(&a, "quiet"))
         ;
+    else if (hash)
+        print_hashes(p, hash);
     else if (cli_args_has(&a, "services"))
         print_keys(services);
     else if (cli_args_has(&a, "volumes"))

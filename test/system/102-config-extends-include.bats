@@ -30,13 +30,17 @@ services:
     extends: mid
     image: web:2
 YAML
+    echo "FROM_FILE=yes" >common/base.env
     run_berth config
     assert_contains "$output" "image: web:2"
-    assert_contains "$output" "A=1"
-    assert_contains "$output" "B=2"
+    assert_contains "$output" 'A: "1"'
+    assert_contains "$output" 'B: "2"'
+    assert_contains "$output" "FROM_FILE: yes" # read from common/, where base.yaml is
+    assert_contains "$output" "source: $PROJ/common/data"
+    assert_not_contains "$output" "extends"
+    run_berth config --no-normalize
     assert_contains "$output" "$PROJ/common/base.env"
     assert_contains "$output" "$PROJ/common/data:/data"
-    assert_not_contains "$output" "extends"
 }
 
 @test "an extends cycle is an error naming every service of it" {
@@ -78,7 +82,7 @@ YAML
     run_berth config
     assert_contains "$output" "image: postgres:16"
     assert_contains "$output" "image: web:none" # the included .env is not the main one's
-    assert_contains "$output" "$PROJ/lib/init:/docker-entrypoint-initdb.d"
+    assert_contains "$output" "source: $PROJ/lib/init"
     assert_not_contains "$output" "include"
 }
 

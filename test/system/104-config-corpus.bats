@@ -22,6 +22,14 @@ EXPECTED_REJECTIONS=(
     "compose-go/loader/testdata/extends/base.yaml|services.nil: must be a mapping, got null|only ever used as an extends source; on its own a null service is invalid"
     "compose/pkg/e2e/fixtures/wrong-composefile/compose.yaml|unknown key 'wrongField'|docker compose's own invalid-file test"
     "compose/pkg/e2e/testdata/TestUpContainerNameConflict/compose.yaml|'fixed-name' is also the container name of service 'test'|two services with one container_name, on purpose"
+    "compose/pkg/e2e/fixtures/env_file/compose.yaml|env file '/doesnotexist/.env' not found|a missing env_file, on purpose (docker compose's test only selects the other service)"
+)
+
+# Neighbours the fixtures ship that the corpus (compose files only) lacks: path | file beside
+# it, created empty | why
+NEIGHBOURS=(
+    "compose-go/loader/testdata/include/dir/compose.yaml|extra.env|the env_file of compose-go's include fixture"
+    "compose/pkg/e2e/testdata/TestPublishDetectSensitiveData/compose.yaml|publish-sensitive.env|the env_file of docker compose's publish test"
 )
 
 # Files used with an environment: path | VAR=value ...
@@ -73,7 +81,12 @@ env_for() {
 
 @test "every corpus file is accepted and round-trips, or rejected for its known reason" {
     local accepted=0 rejected=0 bad=()
-    local f rel exp env out out2 st
+    local f rel exp env out out2 st n
+    for n in "${NEIGHBOURS[@]}"; do
+        f="${n%%|*}"
+        n="${n#*|}"
+        touch "$TREE/$(dirname "$f")/${n%%|*}"
+    done
     while IFS= read -r -d '' f; do
         rel="${f#"$TREE"/}"
         exp=$(expected_for "$rel")
