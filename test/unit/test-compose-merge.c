@@ -12,47 +12,7 @@
 
 #include "compose/merge.h"
 #include "engine/base/buf.h"
-
-static struct compose_node *
-parse(struct bt_arena *a, const char *name, const char *yaml)
-{
-    struct compose_node **docs = NULL;
-    size_t n = 0;
-    struct bt_err *err = NULL;
-    int r = compose_yaml_parse(a, name, yaml, strlen(yaml), &docs, &n, &err);
-    if (r < 0)
-        fail_msg("parse %s: %s", name, err->msg);
-    assert_int_equal(n, 1);
-    return docs[0];
-}
-
-/* {k:v,...} [a,b] and scalars as their text. */
-static void
-dump(struct bt_buf *b, const struct compose_node *n)
-{
-    if (!n) {
-        bt_buf_puts(b, "~");
-        return;
-    }
-    if (n->kind == COMPOSE_NODE_SCALAR) {
-        bt_buf_puts(b, n->str);
-    } else if (n->kind == COMPOSE_NODE_MAP) {
-        bt_buf_puts(b, "{");
-        for (size_t i = 0; i < n->n; i++) {
-            bt_buf_printf(b, "%s%s:", i ? "," : "", n->pairs[i].key->str);
-            dump(b, n->pairs[i].val);
-        }
-        bt_buf_puts(b, "}");
-    } else {
-        bt_buf_puts(b, "[");
-        for (size_t i = 0; i < n->n; i++) {
-            if (i)
-                bt_buf_puts(b, ",");
-            dump(b, n->items[i]);
-        }
-        bt_buf_puts(b, "]");
-    }
-}
+#include "test/unit/compose-tree.h"
 
 /* Merge base and over, finish, and compare the rendering of the service "s". */
 static void
@@ -61,12 +21,13 @@ check(const char *base, const char *over, const char *want)
     struct bt_arena *a = bt_arena_new();
     struct compose_node *m = NULL;
     struct bt_err *err = NULL;
-    if (compose_merge(a, parse(a, "base.yaml", base), parse(a, "over.yaml", over), &m, &err) < 0 ||
+    if (compose_merge(a, tree_parse(a, "base.yaml", base), tree_parse(a, "over.yaml", over), &m,
+                      &err) < 0 ||
         compose_merge_finish(a, m, &m, &err) < 0)
         fail_msg("merge: %s", err->msg);
     struct bt_buf b;
     bt_buf_init(&b, 1 << 20);
-    dump(&b, compose_map_get(compose_map_get(m, "services"), "s"));
+    tree_dump(&b, compose_map_get(compose_map_get(m, "services"), "s"));
     if (strcmp(bt_buf_str(&b), want) != 0)
         fail_msg("\n  want %s\n  got  %s", want, bt_buf_str(&b));
     bt_buf_release(&b);
@@ -175,12 +136,13 @@ test_ipam_by_subnet(void **state)
         "networks: {n: {ipam: {config: [{subnet: 10.1.0.0/16, gateway: 10.1.0.1}]}}}";
     const char *over = "networks: {n: {ipam: {config: [{subnet: 10.1.0.0/16, ip_range: "
                        "10.1.5.0/24}, {subnet: 10.2.0.0/16}]}}}";
-    assert_int_equal(compose_merge(a, parse(a, "b", base), parse(a, "o", over), &m, NULL), 0);
+    assert_int_equal(compose_merge(a, tree_parse(a, "b", base), tree_parse(a, "o", over), &m, NULL),
+                     0);
     const struct compose_node *cfg = compose_map_get(
         compose_map_get(compose_map_get(compose_map_get(m, "networks"), "n"), "ipam"), "config");
     struct bt_buf b;
     bt_buf_init(&b, 4096);
-    dump(&b, cfg);
+    tree_dump(&b, cfg);
     assert_string_equal(bt_buf_str(&b), "[{subnet:10.1.0.0/16,gateway:10.1.0.1,ip_range:"
                                         "10.1.5.0/24},{subnet:10.2.0.0/16}]");
     bt_buf_release(&b);
@@ -194,8 +156,9 @@ test_type_mismatch_is_positioned(void **state)
     struct bt_arena *a = bt_arena_new();
     struct compose_node *m = NULL;
     struct bt_err *err = NULL;
-    assert_true(compose_merge(a, parse(a, "base.yaml", "services: {s: {deploy: {replicas: 2}}}"),
-                              parse(a, "over.yaml", "services:\n  s:\n    deploy: oops\n"), &m,
+    assert_true(compose_merge(a,
+                              tree_parse(a, "base.yaml", "services: {s: {deploy: {replicas: 2}}}"),
+                              tree_parse(a, "over.yaml", "services:\n  s:\n    deploy: oops\n"), &m,
                               &err) < 0);
     assert_string_equal(err->file, "over.yaml");
     assert_int_equal(err->line, 3);
@@ -210,10 +173,10 @@ test_inputs_untouched(void **state)
     (void) state;
     /* A shared (aliased) base stays as it was: merge builds new nodes. */
     struct bt_arena *a = bt_arena_new();
-    struct compose_node *base = parse(a, "b", "services: {s: {dns: [a]}}");
+    struct compose_node *base = tree_parse(a, "b", "services: {s: {dns: [a]}}");
     struct compose_node *m = NULL;
-    assert_int_equal(compose_merge(a, base, parse(a, "o", "services: {s: {dns: [b]}}"), &m, NULL),
-                     0);
+    assert_int_equal(
+        compose_merge(a, base, tree_parse(a, "o", "services: {s: {dns: [b]}}"), &m, NULL), 0);
     const struct compose_node *dns =
         compose_map_get(compose_map_get(compose_map_get(base, "services"), "s"), "dns");
     assert_int_equal(dns->n, 1);
