@@ -31,7 +31,8 @@ struct compose_node *norm_list_seq(struct bt_arena *a, struct norm_list *l,
 struct compose_node *norm_list_map(struct bt_arena *a, struct norm_list *l,
                                    const struct compose_pos *pos);
 
-/* New nodes at pos. norm_str is a (quoted) string whatever it looks like. */
+/* New nodes at pos. norm_str is a (quoted) string whatever it looks like; it points at s, which
+ * must live as long as the model: a literal, or a string in the model's arena. */
 struct compose_node *norm_str(struct bt_arena *a, const struct compose_pos *pos, const char *s);
 struct compose_node *norm_int(struct bt_arena *a, const struct compose_pos *pos, long long v);
 struct compose_node *norm_bool(struct bt_arena *a, const struct compose_pos *pos, bool v);

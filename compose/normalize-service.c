@@ -72,7 +72,7 @@ convert(struct norm *x, const struct compose_node *v, const char *suffix, enum c
     case CONV_DURATION:
         if (compose_duration_parse(v->str, &n, err) < 0)
             return norm_fail_short(err, x, v, suffix);
-        *ret = norm_str(x->a, &v->pos, compose_duration_format(n, buf));
+        *ret = norm_str(x->a, &v->pos, bt_arena_strdup(x->a, compose_duration_format(n, buf)));
         return 0;
     case CONV_BYTES:
         if (strcmp(v->str, "-1") == 0)

@@ -87,7 +87,10 @@ norm_list_map(struct bt_arena *a, struct norm_list *l, const struct compose_pos 
 struct compose_node *
 norm_str(struct bt_arena *a, const struct compose_pos *pos, const char *s)
 {
-    return compose_node_scalar(a, pos, s, false);
+    struct compose_node *n = new_node(a, COMPOSE_NODE_SCALAR, pos);
+    n->str = s;
+    n->len = strlen(s);
+    return n;
 }
 
 struct compose_node *
