@@ -40,18 +40,26 @@ def reasons(validator, obj):
     return out
 
 
-def main(argv):
-    if len(argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    with open(argv[0]) as f:
+def load_schema(path):
+    """The schema in the file and its validator; (None, None), once said why, when it is not a
+    valid Draft 2020-12 schema. validate_model.py uses it too."""
+    with open(path) as f:
         schema = json.load(f)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as e:
-        print(f"schema {argv[0]} is not a valid Draft 2020-12 schema: {e.message}")
+        print(f"schema {path} is not a valid Draft 2020-12 schema: {e.message}")
+        return None, None
+    return schema, jsonschema.Draft202012Validator(schema)
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
         return 2
-    root = jsonschema.Draft202012Validator(schema)
+    schema, root = load_schema(argv[0])
+    if root is None:
+        return 2
     results = schema.get("$defs", {}).get("results", {})
     result_validators = {op: sub_schema(schema, f"#/$defs/results/{op}") for op in results}
     count = bad = 0
