@@ -5,12 +5,15 @@
  * string that would read back as another type ("true", "8080", "") is quoted.
  */
 #include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "compose/compose.h"
 #include "compose/node.h"
+#include "compose/schema-int.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/sha256.h"
@@ -63,6 +66,19 @@ write_out(void *data, unsigned char *buffer, size_t size)
     return bt_buf_append(data, buffer, size) == 0;
 }
 
+/* The value of an integer scalar as go-yaml reads it (0x1F, 0o17 and 017 octal, 0b101, "_"
+ * ignored); false when it does not fit. */
+static bool
+int_value(const struct compose_node *n, long long *ret)
+{
+    struct compose_num num;
+    if (!compose_schema_node_num(n, &num) || !num.is_int ||
+        num.mag > (uint64_t) LLONG_MAX + (num.neg ? 1 : 0))
+        return false;
+    *ret = num.neg ? (long long) (0 - num.mag) : (long long) num.mag;
+    return true;
+}
+
 static bool
 needs_quotes(const struct compose_node *n)
 {
@@ -112,6 +128,12 @@ emit_node(struct emit *e, const struct compose_node *n, bool top, bool key)
         enum compose_scalar_type t = compose_scalar_type(n);
         if (t == COMPOSE_SCALAR_NULL)
             return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+        long long v;
+        if (t == COMPOSE_SCALAR_INT && int_value(n, &v)) {
+            char buf[32]; /* integers in decimal, as docker compose prints them */
+            int len = snprintf(buf, sizeof buf, "%lld", v);
+            return emit_scalar(em, buf, (size_t) len, YAML_PLAIN_SCALAR_STYLE);
+        }
         if (t != COMPOSE_SCALAR_STRING)
             return emit_scalar(em, n->str, n->len, YAML_PLAIN_SCALAR_STYLE);
         size_t len;
@@ -185,16 +207,9 @@ json_scalar(struct bt_arena *a, const struct compose_node *n, bool escape)
     case COMPOSE_SCALAR_BOOL:
         return json_boolean(n->str[0] == 't' || n->str[0] == 'T');
     case COMPOSE_SCALAR_INT: {
-        const char *s = n->str;
-        bool neg = s[0] == '-';
-        if (s[0] == '-' || s[0] == '+')
-            s++;
-        int base = strncmp(s, "0x", 2) == 0 ? 16 : strncmp(s, "0o", 2) == 0 ? 8 : 10;
-        char *end;
-        errno = 0;
-        long long v = strtoll(base == 10 ? s : s + 2, &end, base);
-        if (errno == 0 && *end == '\0')
-            return json_integer(neg ? -v : v);
+        long long v;
+        if (int_value(n, &v))
+            return json_integer(v);
         return json_stringn(n->str, n->len); /* out of range: keep the text */
     }
     case COMPOSE_SCALAR_FLOAT: {

@@ -61,5 +61,11 @@ const char *norm_path(struct norm *x, const char *p);
 int norm_string_map(struct norm *x, const struct compose_node *v, struct compose_node **ret,
                     struct bt_err **err);
 
+/* Labels: norm_string_map, with a label given without a value empty rather than null. */
+int norm_labels(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+                struct bt_err **err);
+/* s in lower case, in the arena. */
+const char *norm_lower(struct bt_arena *a, const char *s);
+
 int compose_normalize_service(struct norm *x, const char *name, const struct compose_node *svc,
                               struct compose_node **ret, struct bt_err **err);

@@ -264,8 +264,16 @@ attr_ports(struct norm *x, const struct compose_node *v, struct compose_node **r
         if (!compose_map_get(m, "mode"))
             norm_put(x->a, m, "mode", norm_str(x->a, &it->pos, "ingress"));
         const struct compose_node *pub = compose_map_get(m, "published");
-        if (pub && pub->kind == COMPOSE_NODE_SCALAR && !is_null(pub))
+        if (pub && pub->kind == COMPOSE_NODE_SCALAR && !is_null(pub) && pub->str[0])
             norm_put(x->a, m, "published", norm_str(x->a, &pub->pos, pub->str));
+        else if (pub)
+            norm_del(m, "published");
+        static const char *const lower[] = { "protocol", "mode" };
+        for (size_t k = 0; k < BT_ARRAY_SIZE(lower); k++) {
+            const struct compose_node *val = compose_map_get(m, lower[k]);
+            if (norm_is_str(val))
+                norm_put(x->a, m, lower[k], norm_str(x->a, &val->pos, norm_lower(x->a, val->str)));
+        }
         norm_list_push(x->a, &l, m);
     }
     *ret = norm_list_seq(x->a, &l, &v->pos);
@@ -323,9 +331,20 @@ volume_long(struct norm *x, const struct compose_node *it, const char *suffix,
         norm_put(x->a, m, "source", norm_str(x->a, &src->pos, norm_path(x, src->str)));
     struct compose_node *tmpfs = sub_map(x, m, "tmpfs");
     static const char *const size[] = { "size" };
-    x->path = bt_arena_printf(x->a, "%s%s.tmpfs", x->path, suffix);
+    const char *base = x->path;
+    x->path = bt_arena_printf(x->a, "%s%s.tmpfs", base, suffix);
     if (tmpfs && each_key(x, tmpfs, size, 1, bytes, err) < 0)
         return -1;
+    struct compose_node *vol = sub_map(x, m, "volume");
+    const struct compose_node *labels = vol ? compose_map_get(vol, "labels") : NULL;
+    struct compose_node *nl;
+    x->path = bt_arena_printf(x->a, "%s%s.volume.labels", base, suffix);
+    if (labels) {
+        if (norm_labels(x, labels, &nl, err) < 0)
+            return -1;
+        norm_put(x->a, vol, "labels", nl);
+    }
+    x->path = base;
     *ret = m;
     return 0;
 }
@@ -396,12 +415,25 @@ attr_depends_on(struct norm *x, const struct compose_node *v, struct compose_nod
     return 0;
 }
 
+/* A service's networks as a mapping; each one's driver_opts as strings. */
 static int
 attr_networks(struct norm *x, const struct compose_node *v, struct compose_node **ret,
               struct bt_err **err)
 {
     struct norm_list l = { 0 };
-    for (size_t i = 0; i < v->n; i++) {
+    for (size_t i = 0; v->kind == COMPOSE_NODE_MAP && i < v->n; i++) {
+        struct compose_node *n = v->pairs[i].val, *opts;
+        const struct compose_node *o = n ? compose_map_get(n, "driver_opts") : NULL;
+        if (o && !is_null(o)) {
+            x->path = bt_arena_printf(x->a, "%s.%s.driver_opts", x->path, v->pairs[i].key->str);
+            if (norm_string_map(x, o, &opts, err) < 0)
+                return -1;
+            n = norm_map_copy(x->a, n, 0);
+            norm_put(x->a, n, "driver_opts", opts);
+        }
+        norm_list_put(x->a, &l, v->pairs[i].key, n);
+    }
+    for (size_t i = 0; v->kind == COMPOSE_NODE_SEQ && i < v->n; i++) {
         if (want_scalar(x, v->items[i], idx(x, i), err) < 0)
             return -1;
         norm_list_put(x->a, &l, v->items[i], norm_null(x->a, &v->items[i]->pos));
@@ -566,6 +598,31 @@ attr_healthcheck(struct norm *x, const struct compose_node *v, struct compose_no
     return 0;
 }
 
+/* Device requests (deploy.resources.reservations.devices, gpus): options as strings. */
+static int
+device_requests(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+                struct bt_err **err)
+{
+    struct norm_list l = { 0 };
+    const char *base = x->path;
+    for (size_t i = 0; i < v->n; i++) {
+        struct compose_node *d = v->items[i], *o;
+        const struct compose_node *opts =
+            d->kind == COMPOSE_NODE_MAP ? compose_map_get(d, "options") : NULL;
+        if (opts && !is_null(opts)) {
+            x->path = bt_arena_printf(x->a, "%s[%zu].options", base, i);
+            if (norm_string_map(x, opts, &o, err) < 0)
+                return -1;
+            d = norm_map_copy(x->a, d, 0);
+            norm_put(x->a, d, "options", o);
+        }
+        norm_list_push(x->a, &l, d);
+    }
+    x->path = base;
+    *ret = norm_list_seq(x->a, &l, &v->pos);
+    return 0;
+}
+
 static int
 deploy_resources(struct norm *x, struct compose_node *deploy, struct bt_err **err)
 {
@@ -579,6 +636,14 @@ deploy_resources(struct norm *x, struct compose_node *deploy, struct bt_err **er
         if (r &&
             (each_key(x, r, cpus, 1, number, err) < 0 || each_key(x, r, memory, 1, bytes, err) < 0))
             return -1;
+        const struct compose_node *devs = r ? compose_map_get(r, "devices") : NULL;
+        if (devs && devs->kind == COMPOSE_NODE_SEQ) {
+            struct compose_node *nd;
+            x->path = bt_arena_printf(x->a, "%s.resources.%s.devices", base, kinds[i]);
+            if (device_requests(x, devs, &nd, err) < 0)
+                return -1;
+            norm_put(x->a, r, "devices", nd);
+        }
     }
     x->path = base;
     return 0;
@@ -608,7 +673,7 @@ attr_deploy(struct norm *x, const struct compose_node *v, struct compose_node **
     x->path = bt_arena_printf(x->a, "%s.labels", base);
     struct compose_node *nl;
     if (labels) {
-        if (norm_string_map(x, labels, &nl, err) < 0)
+        if (norm_labels(x, labels, &nl, err) < 0)
             return -1;
         norm_put(x->a, m, "labels", nl);
     }
@@ -698,6 +763,28 @@ build_args(struct norm *x, struct compose_node *b, struct bt_err **err)
     return 0;
 }
 
+/* build.ssh: "default" or "id=path" entries, as a mapping of id to path ("" for the agent). */
+static int
+build_ssh(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+          struct bt_err **err)
+{
+    *ret = (struct compose_node *) v;
+    if (v->kind != COMPOSE_NODE_SEQ)
+        return 0;
+    struct norm_list l = { 0 };
+    for (size_t i = 0; i < v->n; i++) {
+        const struct compose_node *it = v->items[i];
+        if (want_scalar(x, it, idx(x, i), err) < 0)
+            return -1;
+        const char *eq = strchr(it->str, '=');
+        const char *id = eq ? bt_arena_strndup(x->a, it->str, (size_t) (eq - it->str)) : it->str;
+        norm_list_put(x->a, &l, norm_str(x->a, &it->pos, id),
+                      norm_str(x->a, &it->pos, eq ? norm_path(x, eq + 1) : ""));
+    }
+    *ret = norm_list_map(x->a, &l, &v->pos);
+    return 0;
+}
+
 static int
 attr_build(struct norm *x, const struct compose_node *v, struct compose_node **ret,
            struct bt_err **err)
@@ -725,7 +812,11 @@ attr_build(struct norm *x, const struct compose_node *v, struct compose_node **r
         x->path = bt_arena_printf(x->a, "%s.%s", base, k);
         int r = 0;
         if (strcmp(k, "labels") == 0)
-            r = norm_string_map(x, *val, val, err);
+            r = norm_labels(x, *val, val, err);
+        else if (strcmp(k, "ulimits") == 0)
+            r = (*val)->kind == COMPOSE_NODE_MAP ? attr_ulimits(x, *val, val, err) : 0;
+        else if (strcmp(k, "ssh") == 0)
+            r = build_ssh(x, *val, val, err);
         else if (strcmp(k, "additional_contexts") == 0) {
             r = norm_string_map(x, *val, val, err);
             for (size_t c = 0; r == 0 && c < (*val)->n; c++) {
@@ -750,55 +841,138 @@ attr_build(struct norm *x, const struct compose_node *v, struct compose_node **r
     return 0;
 }
 
+/* A command to run (hooks, develop.watch[].exec): its command split, its environment a mapping
+ * of strings. */
+static int
+exec_spec(struct norm *x, const struct compose_node *h, struct compose_node **ret,
+          struct bt_err **err)
+{
+    *ret = (struct compose_node *) h;
+    if (h->kind != COMPOSE_NODE_MAP)
+        return 0;
+    struct compose_node *m = norm_map_copy(x->a, h, 0);
+    const char *base = x->path;
+    const struct compose_node *cmd = compose_map_get(m, "command");
+    const struct compose_node *env = compose_map_get(m, "environment");
+    struct compose_node *out;
+    x->path = bt_arena_printf(x->a, "%s.command", base);
+    if (cmd && !is_null(cmd)) {
+        if (attr_command(x, cmd, &out, err) < 0)
+            return -1;
+        norm_put(x->a, m, "command", out);
+    }
+    x->path = bt_arena_printf(x->a, "%s.environment", base);
+    if (env && !is_null(env)) {
+        if (norm_string_map(x, env, &out, err) < 0)
+            return -1;
+        norm_put(x->a, m, "environment", out);
+    }
+    x->path = base;
+    *ret = m;
+    return 0;
+}
+
 static int
 attr_develop(struct norm *x, const struct compose_node *v, struct compose_node **ret,
              struct bt_err **err)
 {
-    (void) err;
     *ret = (struct compose_node *) v;
-    const struct compose_node *watch =
-        v->kind == COMPOSE_NODE_MAP ? compose_map_get(v, "watch") : NULL;
+    const struct compose_node *watch = compose_map_get(v, "watch");
     if (!watch || watch->kind != COMPOSE_NODE_SEQ)
         return 0;
     struct norm_list l = { 0 };
+    const char *base = x->path;
     for (size_t i = 0; i < watch->n; i++) {
-        struct compose_node *w = watch->items[i];
-        const struct compose_node *p = compose_map_get(w, "path");
-        if (norm_is_str(p)) {
-            w = norm_map_copy(x->a, w, 0);
-            norm_put(x->a, w, "path", norm_str(x->a, &p->pos, norm_path(x, p->str)));
+        struct compose_node *w = watch->items[i], *out;
+        if (w->kind != COMPOSE_NODE_MAP) {
+            norm_list_push(x->a, &l, w);
+            continue;
         }
+        w = norm_map_copy(x->a, w, 0);
+        const struct compose_node *p = compose_map_get(w, "path");
+        if (norm_is_str(p))
+            norm_put(x->a, w, "path", norm_str(x->a, &p->pos, norm_path(x, p->str)));
+        static const char *const patterns[] = { "ignore", "include" };
+        for (size_t k = 0; k < BT_ARRAY_SIZE(patterns); k++) {
+            const struct compose_node *pat = compose_map_get(w, patterns[k]);
+            if (pat && pat->kind == COMPOSE_NODE_SCALAR && !is_null(pat)) {
+                x->path = bt_arena_printf(x->a, "%s.watch[%zu].%s", base, i, patterns[k]);
+                if (attr_string_list(x, pat, &out, err) < 0)
+                    return -1;
+                norm_put(x->a, w, patterns[k], out);
+            }
+        }
+        const struct compose_node *exec = compose_map_get(w, "exec");
+        x->path = bt_arena_printf(x->a, "%s.watch[%zu].exec", base, i);
+        if (exec && exec_spec(x, exec, &out, err) < 0)
+            return -1;
+        if (exec)
+            norm_put(x->a, w, "exec", out);
         norm_list_push(x->a, &l, w);
     }
+    x->path = base;
     struct compose_node *m = norm_map_copy(x->a, v, 0);
     norm_put(x->a, m, "watch", norm_list_seq(x->a, &l, &watch->pos));
     *ret = m;
     return 0;
 }
 
-/* post_start, pre_stop: each hook's command split like a service's. */
+/* pre_start, post_start, pre_stop: each hook as a command to run. */
 static int
 attr_hooks(struct norm *x, const struct compose_node *v, struct compose_node **ret,
            struct bt_err **err)
 {
     struct norm_list l = { 0 };
     const char *base = x->path;
-    for (size_t i = 0; v->kind == COMPOSE_NODE_SEQ && i < v->n; i++) {
-        struct compose_node *h = v->items[i];
-        const struct compose_node *cmd = compose_map_get(h, "command");
-        if (cmd) {
-            struct compose_node *c;
-            x->path = bt_arena_printf(x->a, "%s[%zu].command", base, i);
-            if (attr_command(x, cmd, &c, err) < 0)
-                return -1;
-            h = norm_map_copy(x->a, h, 0);
-            norm_put(x->a, h, "command", c);
-        }
+    for (size_t i = 0; i < v->n; i++) {
+        struct compose_node *h;
+        x->path = bt_arena_printf(x->a, "%s[%zu]", base, i);
+        if (exec_spec(x, v->items[i], &h, err) < 0)
+            return -1;
         norm_list_push(x->a, &l, h);
     }
     x->path = base;
-    *ret =
-        v->kind == COMPOSE_NODE_SEQ ? norm_list_seq(x->a, &l, &v->pos) : (struct compose_node *) v;
+    *ret = norm_list_seq(x->a, &l, &v->pos);
+    return 0;
+}
+
+/* models: a list of names is a mapping of names to null, as networks. */
+static int
+attr_models(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+            struct bt_err **err)
+{
+    return attr_networks(x, v, ret, err);
+}
+
+/* gpus: "all" is one request for every GPU. */
+static int
+attr_gpus(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+          struct bt_err **err)
+{
+    *ret = (struct compose_node *) v;
+    if (v->kind == COMPOSE_NODE_SEQ)
+        return device_requests(x, v, ret, err);
+    if (!norm_is_str(v) || strcmp(v->str, "all") != 0)
+        return 0;
+    struct norm_list m = { 0 }, l = { 0 };
+    norm_list_put(x->a, &m, norm_str(x->a, &v->pos, "count"), norm_str(x->a, &v->pos, "all"));
+    norm_list_push(x->a, &l, norm_list_map(x->a, &m, &v->pos));
+    *ret = norm_list_seq(x->a, &l, &v->pos);
+    return 0;
+}
+
+/* cpu_rt_period, cpu_rt_runtime: a number of microseconds, or a duration. */
+static int
+attr_micros(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+            struct bt_err **err)
+{
+    *ret = (struct compose_node *) v;
+    if (!norm_is_str(v))
+        return 0;
+    int64_t ns;
+    if (compose_duration_parse(v->str, &ns, err) < 0)
+        return norm_fail_short(err, x, v, "");
+    *ret = norm_int(x->a, &v->pos, (long long) (ns / 1000));
     return 0;
 }
 
@@ -833,9 +1007,14 @@ static const struct {
     { "mem_limit", attr_bytes, KIND_ANY },
     { "mem_reservation", attr_bytes, KIND_ANY },
     { "memswap_limit", attr_bytes, KIND_ANY },
-    { "networks", attr_networks, KIND_SEQ },
+    { "networks", attr_networks, KIND_ANY },
     { "ports", attr_ports, KIND_SEQ },
+    { "models", attr_models, KIND_ANY },
+    { "gpus", attr_gpus, KIND_ANY },
+    { "cpu_rt_period", attr_micros, KIND_ANY },
+    { "cpu_rt_runtime", attr_micros, KIND_ANY },
     { "post_start", attr_hooks, KIND_SEQ },
+    { "pre_start", attr_hooks, KIND_SEQ },
     { "pre_stop", attr_hooks, KIND_SEQ },
     { "pull_policy", attr_pull_policy, KIND_ANY },
     { "secrets", attr_file_refs, KIND_SEQ },

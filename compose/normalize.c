@@ -196,8 +196,10 @@ is_remote(const char *p)
 const char *
 norm_path(struct norm *x, const char *p)
 {
-    if (!x->o->resolve_paths || !p[0] || is_remote(p))
-        return p;
+    bool windows = ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' &&
+                   (p[2] == '\\' || p[2] == '/');
+    if (!x->o->resolve_paths || !p[0] || is_remote(p) || windows)
+        return p; /* a Windows path is left as it is, as docker compose leaves it */
     if (p[0] == '~' && (p[1] == '/' || p[1] == '\0'))
         return x->o->home ? compose_path_abs(x->a, x->o->home, p[1] ? p + 2 : ".") : p;
     return compose_path_abs(x->a, x->o->working_dir, p);
@@ -248,6 +250,28 @@ norm_string_map(struct norm *x, const struct compose_node *v, struct compose_nod
     return 0;
 }
 
+int
+norm_labels(struct norm *x, const struct compose_node *v, struct compose_node **ret,
+            struct bt_err **err)
+{
+    if (norm_string_map(x, v, ret, err) < 0)
+        return -1;
+    for (size_t i = 0; i < (*ret)->n; i++)
+        if (compose_scalar_type((*ret)->pairs[i].val) == COMPOSE_SCALAR_NULL)
+            (*ret)->pairs[i].val = norm_str(x->a, &(*ret)->pairs[i].val->pos, "");
+    return 0;
+}
+
+const char *
+norm_lower(struct bt_arena *a, const char *s)
+{
+    char *l = bt_arena_strdup(a, s);
+    for (char *c = l; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char) (*c - 'A' + 'a');
+    return l;
+}
+
 /* ---- top-level resources ---- */
 
 /* networks, volumes, secrets, configs: every entry a mapping with its name. */
@@ -288,7 +312,10 @@ norm_resource(struct norm *x, const char *kind, const char *key, const struct co
         const char *k = r->pairs[i].key->str;
         struct compose_node *val = r->pairs[i].val;
         x->path = bt_arena_printf(x->a, "%s.%s", base, k);
-        if (strcmp(k, "labels") == 0 || strcmp(k, "driver_opts") == 0) {
+        if (strcmp(k, "labels") == 0) {
+            if (norm_labels(x, val, &r->pairs[i].val, err) < 0)
+                return -1;
+        } else if (strcmp(k, "driver_opts") == 0) {
             if (norm_string_map(x, val, &r->pairs[i].val, err) < 0)
                 return -1;
         } else if (strcmp(k, "file") == 0 && norm_is_str(val)) {
@@ -344,6 +371,9 @@ compose_normalize(struct bt_arena *a, struct compose_node *model,
     struct compose_node *copy = norm_map_copy(a, model, 4);
     norm_del(copy, "version"); /* obsolete: docker compose ignores it */
     struct compose_node *services = compose_map_get(copy, "services");
+    if (!services)
+        norm_put(a, copy, "services",
+                 norm_map_copy(a, &(struct compose_node){ .pos = model->pos }, 0));
     if (services && services->kind == COMPOSE_NODE_MAP) {
         struct compose_node *s = norm_map_copy(a, services, 0);
         for (size_t i = 0; i < s->n; i++)

@@ -417,6 +417,11 @@ load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err
         .warn = &warn,
         .resolve_paths = !o->no_path_resolution,
     };
+    if (!p->model && !o->no_normalize) {
+        /* An empty project still has its (empty) services, as docker compose prints it. */
+        p->model = bt_arena_alloc(a, sizeof *p->model);
+        p->model->kind = COMPOSE_NODE_MAP;
+    }
     if (p->model && !o->no_normalize) {
         if (compose_normalize(a, p->model, &no, err) < 0)
             goto out;
