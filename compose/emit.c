@@ -2,7 +2,9 @@
 /*
  * The model as canonical text: YAML (libyaml's emitter, so quoting is always right) or JSON
  * (jansson). Keys come in a fixed order so that equal models print the same bytes, and a
- * string that would read back as another type ("true", "8080", "") is quoted.
+ * string that would read back as another type ("true", "8080", "") is quoted. Both formats are
+ * UTF-8 only, while values from the environment, .env files or directory names are bytes: a byte
+ * that is not UTF-8 is printed as U+FFFD, as Go's encoding/json does.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -17,6 +19,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/sha256.h"
+#include "engine/base/utf8.h"
 
 static const char *const top_order[] = { "name",    "services", "networks",
                                          "volumes", "secrets",  "configs" };
@@ -91,17 +94,46 @@ static int
 emit_scalar(yaml_emitter_t *em, const char *text, size_t len, yaml_scalar_style_t style)
 {
     yaml_event_t ev;
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) text, (int) len, 1, 1, style);
+    /* Fails on text that is not UTF-8 (escaped() cleans it) or on a length past INT_MAX. */
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) text, (int) len, 1, 1,
+                                      style))
+        return 0;
     return yaml_emitter_emit(em, &ev);
 }
 
-/* An interpolated model prints "$" as "$$", so the output reads back as the same model. */
+/* text itself when it is valid UTF-8, else a copy in a with U+FFFD for each stray byte. */
+static const char *
+utf8_clean(struct bt_arena *a, const char *text, size_t len, size_t *ret_len)
+{
+    size_t w, bad = 0;
+    for (size_t i = 0; i < len; i += w)
+        bad += bt_utf8_next(text + i, len - i, &w) == BT_UTF8_REPLACEMENT && w == 1;
+    *ret_len = len;
+    if (bad == 0)
+        return text;
+    char *out = bt_arena_alloc(a, len + 2 * bad + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += w) {
+        if (bt_utf8_next(text + i, len - i, &w) == BT_UTF8_REPLACEMENT && w == 1) {
+            memcpy(out + o, BT_UTF8_REPLACEMENT_STR, 3);
+            o += 3;
+        } else {
+            memcpy(out + o, text + i, w);
+            o += w;
+        }
+    }
+    out[o] = '\0';
+    *ret_len = o;
+    return out;
+}
+
+/* A string's text as printed: valid UTF-8, and in an interpolated model "$" as "$$", so the
+ * output reads back as the same model. */
 static const char *
 escaped(struct bt_arena *a, const struct compose_node *n, bool escape, size_t *ret_len)
 {
-    *ret_len = n->len;
     if (!escape || !memchr(n->str, '$', n->len))
-        return n->str;
+        return utf8_clean(a, n->str, n->len, ret_len);
     char *out = bt_arena_alloc(a, n->len * 2 + 1);
     size_t o = 0;
     for (size_t i = 0; i < n->len; i++) {
@@ -109,8 +141,7 @@ escaped(struct bt_arena *a, const struct compose_node *n, bool escape, size_t *r
         if (n->str[i] == '$')
             out[o++] = '$';
     }
-    *ret_len = o;
-    return out;
+    return utf8_clean(a, out, o, ret_len);
 }
 
 struct emit {
@@ -240,9 +271,11 @@ to_json(struct bt_arena *a, const struct compose_node *n, bool top, bool escape)
     }
     json_t *o = json_object();
     const struct compose_pair **pairs = ordered(n, top);
-    for (size_t i = 0; i < n->n; i++)
-        json_object_setn_new(o, pairs[i]->key->str, pairs[i]->key->len,
-                             to_json(a, pairs[i]->val, false, escape));
+    for (size_t i = 0; i < n->n; i++) {
+        size_t len;
+        const char *key = utf8_clean(a, pairs[i]->key->str, pairs[i]->key->len, &len);
+        json_object_setn_new(o, key, len, to_json(a, pairs[i]->val, false, escape));
+    }
     free(pairs);
     return o;
 }

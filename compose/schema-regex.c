@@ -11,6 +11,7 @@
 
 #include "compose/schema-int.h"
 #include "engine/base/alloc.h"
+#include "engine/base/utf8.h"
 
 #define REPEAT_MAX 1000 /* the n and m of {n,m} */
 #define NEST_MAX 64     /* groups inside groups */
@@ -77,34 +78,6 @@ fail(struct parser *ps, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-/* Decode one UTF-8 code point of s[0..len) (len > 0); invalid input reads as U+FFFD, one byte. */
-static uint32_t
-utf8_next(const unsigned char *s, size_t len, size_t *ret_w)
-{
-    static const uint32_t min_of[] = { 0, 0, 0x80, 0x800, 0x10000 };
-    unsigned char c = s[0];
-    size_t w = c < 0x80             ? 1
-               : (c & 0xE0) == 0xC0 ? 2
-               : (c & 0xF0) == 0xE0 ? 3
-               : (c & 0xF8) == 0xF0 ? 4
-                                    : 0;
-    uint32_t cp = w == 1 ? c : w == 2 ? c & 0x1F : w == 3 ? c & 0x0F : c & 0x07;
-    if (w == 0 || w > len)
-        goto bad;
-    for (size_t i = 1; i < w; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            goto bad;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min_of[w] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        goto bad;
-    *ret_w = w;
-    return cp;
-bad:
-    *ret_w = 1;
-    return 0xFFFD;
 }
 
 static int
@@ -196,7 +169,7 @@ class_atom(struct parser *ps, struct re_class *cl)
         return c;
     }
     size_t w;
-    uint32_t c = utf8_next((const unsigned char *) ps->p, (size_t) (ps->end - ps->p), &w);
+    uint32_t c = bt_utf8_next(ps->p, (size_t) (ps->end - ps->p), &w);
     ps->p += w;
     return c;
 }
@@ -307,7 +280,7 @@ parse_atom(struct parser *ps)
     }
     ps->p--;
     size_t w;
-    uint32_t cp = utf8_next((const unsigned char *) ps->p, (size_t) (ps->end - ps->p), &w);
+    uint32_t cp = bt_utf8_next(ps->p, (size_t) (ps->end - ps->p), &w);
     ps->p += w;
     int n = node_add(ps, OP_CHAR, -1, -1);
     if (n >= 0)
@@ -648,7 +621,7 @@ compose_re_search(const struct compose_re *re, const char *s, size_t len)
         if (vm.pos >= len)
             return false;
         size_t w;
-        uint32_t c = utf8_next((const unsigned char *) s + vm.pos, len - vm.pos, &w);
+        uint32_t c = bt_utf8_next(s + vm.pos, len - vm.pos, &w);
         vm.pos += w;
         step++;
         next->n = 0;

@@ -110,6 +110,20 @@ YAML
     assert_equal "$(cat first.yaml)" "$piped" "berth config | berth config -f -"
 }
 
+@test "a value that is not UTF-8 prints as U+FFFD in both formats and reads back" {
+    write compose.yaml <<'YAML'
+services:
+  web:
+    image: ${IMAGE}
+YAML
+    IMAGE=$'ng\x86inx' run_berth config -o first.yaml
+    assert_contains "$(cat first.yaml)" $'image: ng\xef\xbf\xbdinx'
+    run_berth -f first.yaml config
+    assert_equal "$(cat first.yaml)" "$output" "config of config"
+    IMAGE=$'ng\x86inx' run_berth config --format json
+    assert_contains "$output" $'"image": "ng\xef\xbf\xbdinx"'
+}
+
 @test "--services, --volumes, --networks, --images, --profiles list names" {
     write compose.yaml <<'YAML'
 services:
