@@ -28,10 +28,10 @@ struct env_ctx {
 };
 
 static const char *
-env_get(char *const *environ, const char *name)
+env_get(char *const *vars, const char *name)
 {
     size_t n = strlen(name);
-    for (char *const *v = environ; v && *v; v++)
+    for (char *const *v = vars; v && *v; v++)
         if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
             return *v + n + 1;
     return NULL;
