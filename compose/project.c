@@ -110,6 +110,48 @@ struct file_loader {
     size_t n;
 };
 
+static bool
+has_reset(const struct compose_node *n, int depth)
+{
+    if (!n || depth > COMPOSE_MAX_DEPTH)
+        return false;
+    if (n->tag == COMPOSE_TAG_RESET)
+        return true;
+    for (size_t i = 0; n->kind != COMPOSE_NODE_SCALAR && i < n->n; i++)
+        if (has_reset(n->kind == COMPOSE_NODE_MAP ? n->pairs[i].val : n->items[i], depth + 1))
+            return true;
+    return false;
+}
+
+/* The document as the schema sees it: what !reset removes is absent (docker compose drops
+ * those nodes before validating, so `ports: !reset null` is fine where null is not). Copies
+ * only the parts that hold a !reset. */
+static const struct compose_node *
+without_resets(struct bt_arena *a, const struct compose_node *n, int depth)
+{
+    if (!n || n->kind == COMPOSE_NODE_SCALAR || !has_reset(n, depth))
+        return n;
+    struct compose_node *c = bt_arena_alloc(a, sizeof *c);
+    *c = *n;
+    c->n = 0;
+    if (n->kind == COMPOSE_NODE_MAP) {
+        c->pairs = bt_arena_alloc(a, (n->n + 1) * sizeof *c->pairs);
+        for (size_t i = 0; i < n->n; i++)
+            if (!n->pairs[i].val || n->pairs[i].val->tag != COMPOSE_TAG_RESET)
+                c->pairs[c->n++] = (struct compose_pair){
+                    n->pairs[i].key,
+                    (struct compose_node *) without_resets(a, n->pairs[i].val, depth + 1),
+                };
+    } else {
+        c->items = bt_arena_alloc(a, (n->n + 1) * sizeof *c->items);
+        for (size_t i = 0; i < n->n; i++)
+            if (n->items[i]->tag != COMPOSE_TAG_RESET)
+                c->items[c->n++] =
+                    (struct compose_node *) without_resets(a, n->items[i], depth + 1);
+    }
+    return c;
+}
+
 /* One file: its documents interpolated, cast, validated (unless it is only an extends source,
  * which docker compose validates as part of the result) and merged in order. */
 static int
@@ -127,7 +169,8 @@ load_one(struct file_loader *l, const char *path, bool validate, struct compose_
             if (compose_cast_tree(docs[d], err) < 0)
                 return -1;
         }
-        if (validate && compose_schema_validate(l->schema, docs[d], err) < 0)
+        if (validate &&
+            compose_schema_validate(l->schema, without_resets(l->a, docs[d], 0), err) < 0)
             return -1;
         if (compose_merge(l->a, acc, docs[d], &acc, err) < 0)
             return -1;

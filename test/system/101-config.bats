@@ -212,3 +212,26 @@ YAML
     PRIV=maybe UID_=1 N=3 run_berth -1 config
     assert_contains "$output" "services.web.privileged"
 }
+
+@test "!reset removes what an override names, even where the schema does not take null" {
+    write compose.yaml <<'YAML'
+services:
+  web:
+    image: x
+    build: .
+    ports: ["80:80"]
+    healthcheck: {test: [CMD, "true"]}
+YAML
+    write reset.yaml <<'YAML'
+services:
+  web:
+    build: !reset null
+    ports: !reset null
+    healthcheck: !reset null
+YAML
+    run_berth -f compose.yaml -f reset.yaml config
+    assert_contains "$output" "image: x"
+    assert_not_contains "$output" "build"
+    assert_not_contains "$output" "ports"
+    assert_not_contains "$output" "healthcheck"
+}
