@@ -83,11 +83,48 @@ int_value(const struct compose_node *n, long long *ret)
 }
 
 static bool
+digits(const char **s, size_t min, size_t max)
+{
+    size_t n = 0;
+    while ((*s)[n] >= '0' && (*s)[n] <= '9')
+        n++;
+    *s += n;
+    return n >= min && n <= max;
+}
+
+/* Strings that YAML 1.1 readers take for something else, which docker compose's YAML library
+ * quotes too: the old booleans (yes, no, on, off, y, n), base-60 numbers ("1:20") and dates
+ * ("2001-01-01..."). */
+static bool
+reads_as_other_type(const char *s)
+{
+    static const char *const old_bools[] = { "y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                             "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF" };
+    for (size_t i = 0; i < BT_ARRAY_SIZE(old_bools); i++)
+        if (strcmp(s, old_bools[i]) == 0)
+            return true;
+    const char *p = s + (*s == '-' || *s == '+');
+    if (digits(&p, 1, SIZE_MAX) && *p == ':') {
+        while (*p == ':') {
+            p++;
+            if (!digits(&p, 1, 2))
+                return false;
+        }
+        if (*p == '.')
+            for (p++; (*p >= '0' && *p <= '9') || *p == '_'; p++)
+                ;
+        return *p == '\0';
+    }
+    p = s;
+    return digits(&p, 4, 4) && *p++ == '-' && digits(&p, 1, 2) && *p++ == '-' && digits(&p, 1, 2);
+}
+
+static bool
 needs_quotes(const struct compose_node *n)
 {
     struct compose_node plain = *n;
     plain.plain = true;
-    return compose_scalar_type(&plain) != COMPOSE_SCALAR_STRING;
+    return compose_scalar_type(&plain) != COMPOSE_SCALAR_STRING || reads_as_other_type(n->str);
 }
 
 static int
@@ -160,9 +197,21 @@ emit_node(struct emit *e, const struct compose_node *n, bool top, bool key)
         if (t == COMPOSE_SCALAR_NULL)
             return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE);
         long long v;
+        struct compose_num num;
+        char buf[40];
         if (t == COMPOSE_SCALAR_INT && int_value(n, &v)) {
-            char buf[32]; /* integers in decimal, as docker compose prints them */
+            /* Numbers in their shortest form, as docker compose prints them. */
             int len = snprintf(buf, sizeof buf, "%lld", v);
+            return emit_scalar(em, buf, (size_t) len, YAML_PLAIN_SCALAR_STYLE);
+        }
+        if (t == COMPOSE_SCALAR_FLOAT && compose_schema_node_num(n, &num) && num.d == num.d &&
+            num.d - num.d == 0) {
+            int len = 0;
+            for (int prec = 1; prec <= 17; prec++) {
+                len = snprintf(buf, sizeof buf, "%.*g", prec, num.d);
+                if (strtod(buf, NULL) == num.d)
+                    break;
+            }
             return emit_scalar(em, buf, (size_t) len, YAML_PLAIN_SCALAR_STYLE);
         }
         if (t != COMPOSE_SCALAR_STRING)

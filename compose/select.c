@@ -93,6 +93,13 @@ compose_project_prune(struct compose_project *p)
                 mark(res, compose_map_get(b, "secrets"), used);
         }
         filter(res, used);
+        if (res->n == 0) { /* a section left empty is not printed */
+            size_t o = 0;
+            for (size_t i = 0; i < p->model->n; i++)
+                if (p->model->pairs[i].val != res)
+                    p->model->pairs[o++] = p->model->pairs[i];
+            p->model->n = o;
+        }
     }
 }
 

@@ -92,12 +92,21 @@ write_model(const struct compose_project *p, bool json, const char *output, stru
     return 0;
 }
 
-static void
-print_hashes(const struct compose_project *p, const char *which)
+static int
+print_hashes(const struct compose_project *p, const char *which, struct bt_err **err)
 {
     const char **lines;
     size_t n;
     compose_project_hashes(p, &lines, &n);
+    /* Every name given must be a service. */
+    for (const char *s = which; strcmp(which, "*") != 0 && *s;) {
+        size_t l = strcspn(s, ","), i = 0;
+        while (i < n && !(strncmp(lines[i], s, l) == 0 && lines[i][l] == ' '))
+            i++;
+        if (i == n)
+            return bt_err_set(err, BT_EINVALID, "no such service: '%.*s'", (int) l, s);
+        s += l + (s[l] == ',');
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len = strcspn(lines[i], " ");
         bool all = strcmp(which, "*") == 0;
@@ -109,6 +118,7 @@ print_hashes(const struct compose_project *p, const char *which)
         if (all)
             printf("%s\n", lines[i]);
     }
+    return 0;
 }
 
 int
@@ -142,7 +152,7 @@ cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     if (r < 0 || cli_args_has(&a, "quiet"))
         ;
     else if (hash)
-        print_hashes(p, hash);
+        r = print_hashes(p, hash, err);
     else if (cli_args_has(&a, "services"))
         print_keys(services);
     else if (cli_args_has(&a, "volumes"))

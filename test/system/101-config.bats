@@ -89,7 +89,7 @@ services:
     ports: ["80:80", "443:443"]
 YAML
     run_berth config
-    assert_contains "$output" 'Y: "2"'
+    assert_contains "$output" '"Y": "2"' # quoted: YAML 1.1 reads Y as a boolean
     run_berth -f compose.yaml -f prod.yaml config --format json
     assert_contains "$output" '"image": "b"'
     assert_contains "$output" '"published": "80"'

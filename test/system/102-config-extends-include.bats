@@ -35,7 +35,7 @@ YAML
     assert_contains "$output" "image: web:2"
     assert_contains "$output" 'A: "1"'
     assert_contains "$output" 'B: "2"'
-    assert_contains "$output" "FROM_FILE: yes" # read from common/, where base.yaml is
+    assert_contains "$output" "FROM_FILE: \"yes\"" # read from common/, where base.yaml is
     assert_contains "$output" "source: $PROJ/common/data"
     assert_not_contains "$output" "extends"
     run_berth config --no-normalize
