@@ -211,7 +211,7 @@ check_volumes(struct bt_arena *a, const struct compose_node *model, const char *
             bt_autoerr struct bt_err *why = NULL;
             if (compose_volume_parse(a, v->str, &parsed, &why) < 0)
                 return bt_err_set_at(err, v->pos.file, v->pos.line, v->pos.col, BT_EINVALID,
-                                     "services.%s.volumes: %s", svc, why->msg);
+                                     "services.%s.volumes[%zu]: %s", svc, i, why->msg);
             if (bt_streq(parsed.type, "volume") && parsed.source[0])
                 source = parsed.source;
         } else if (v->kind == COMPOSE_NODE_MAP) {
@@ -308,7 +308,7 @@ clash(const struct published *x, const struct published *y)
 
 /* The host ports one entry of ports: publishes (none when only the container port is given). */
 static int
-entry_ports(struct bt_arena *a, const char *svc, const struct compose_node *it,
+entry_ports(struct bt_arena *a, const char *svc, size_t k, const struct compose_node *it,
             struct published **v, size_t *n, size_t *cap, struct bt_err **err)
 {
     struct compose_port *ports = NULL;
@@ -317,7 +317,7 @@ entry_ports(struct bt_arena *a, const char *svc, const struct compose_node *it,
         bt_autoerr struct bt_err *why = NULL;
         if (compose_port_parse(a, it->str, &ports, &np, &why) < 0)
             return bt_err_set_at(err, it->pos.file, it->pos.line, it->pos.col, BT_EINVALID,
-                                 "services.%s.ports: %s", svc, why->msg);
+                                 "services.%s.ports[%zu]: %s", svc, k, why->msg);
     } else if (it->kind == COMPOSE_NODE_MAP) {
         ports = bt_arena_alloc(a, sizeof *ports);
         const char *pub = str(compose_map_get(it, "published"));
@@ -356,22 +356,93 @@ check_ports(struct bt_arena *a, const struct compose_node *services, struct bt_e
         const struct compose_node *ports = compose_map_get(services->pairs[i].val, "ports");
         size_t first = n;
         for (size_t k = 0; ports && ports->kind == COMPOSE_NODE_SEQ && k < ports->n; k++) {
-            if (entry_ports(a, svc, ports->items[k], &v, &n, &cap, err) < 0)
+            if (entry_ports(a, svc, k, ports->items[k], &v, &n, &cap, err) < 0)
                 return -1;
             for (size_t j = 0; j < first; j++)
                 for (size_t q = first; q < n; q++)
                     if (clash(&v[j], &v[q]))
                         return fail(err, v[q].at, "publish it from one service only",
-                                    "services.%s.ports: host port %s/%s is also published by "
-                                    "service '%s'",
-                                    svc, v[q].port, v[q].protocol, v[j].service);
+                                    "services.%s.ports[%zu]: host port %s/%s is also published "
+                                    "by service '%s'",
+                                    svc, k, v[q].port, v[q].protocol, v[j].service);
         }
     }
     return 0;
 }
 
+/* What docker compose checks for consistency (compose-go's checkConsistency): attributes that
+ * exclude each other, or a service that cannot make a container. */
+static int
+check_consistency(const char *name, const struct compose_node *svc, struct bt_err **err)
+{
+    const struct compose_node *build = compose_map_get(svc, "build");
+    if (!compose_map_get(svc, "image") && !build && !compose_map_get(svc, "provider") &&
+        !compose_map_get(svc, "extends"))
+        return fail(err, svc, "give it an 'image:' to run, or a 'build:' to build one",
+                    "services.%s: neither an image nor a build context is specified", name);
+    const struct compose_node *nets = compose_map_get(svc, "networks");
+    const struct compose_node *mode = compose_map_get(svc, "network_mode");
+    if (mode && nets && nets->kind != COMPOSE_NODE_SCALAR && nets->n > 0)
+        return fail(err, mode, "keep one of them",
+                    "services.%s: network_mode and networks exclude each other", name);
+    if (build && build->kind == COMPOSE_NODE_MAP && compose_map_get(build, "dockerfile") &&
+        compose_map_get(build, "dockerfile_inline"))
+        return fail(err, compose_map_get(build, "dockerfile_inline"), "keep one of them",
+                    "services.%s.build: dockerfile and dockerfile_inline exclude each other", name);
+    const struct compose_node *hc = compose_map_get(svc, "healthcheck");
+    const struct compose_node *test = hc ? compose_map_get(hc, "test") : NULL;
+    const char *first =
+        test && test->kind == COMPOSE_NODE_SEQ && test->n > 0 ? str(test->items[0]) : NULL;
+    if (first && strcmp(first, "CMD") != 0 && strcmp(first, "CMD-SHELL") != 0 &&
+        strcmp(first, "NONE") != 0)
+        return fail(err, test->items[0],
+                    "start it with CMD (a command), CMD-SHELL (a shell line) or NONE, as in "
+                    "[\"CMD\", \"curl\", \"-f\", \"http://localhost\"]",
+                    "services.%s.healthcheck.test: must start with CMD, CMD-SHELL or NONE, not "
+                    "'%s'",
+                    name, first);
+    const struct compose_node *scale = compose_map_get(svc, "scale");
+    const struct compose_node *deploy = compose_map_get(svc, "deploy");
+    const struct compose_node *replicas = deploy ? compose_map_get(deploy, "replicas") : NULL;
+    if (str(scale) && str(replicas) && strcmp(scale->str, replicas->str) != 0)
+        return fail(err, scale, "keep deploy.replicas",
+                    "services.%s: scale (%s) and deploy.replicas (%s) differ", name, scale->str,
+                    replicas->str);
+    const struct compose_node *n = str(scale) ? scale : replicas;
+    const struct compose_node *cname = compose_map_get(svc, "container_name");
+    if (cname && str(n) && strcmp(n->str, "0") != 0 && strcmp(n->str, "1") != 0)
+        return fail(err, cname, "remove container_name, or run one container",
+                    "services.%s: container_name '%s' cannot name %s containers", name,
+                    str(cname) ? cname->str : "", n->str);
+    return 0;
+}
+
+/* A secret or config must say where its content comes from. */
+static int
+check_sources(const struct compose_node *model, const char *kind, struct bt_err **err)
+{
+    const struct compose_node *m = compose_map_get(model, kind);
+    static const char *const from[] = { "file", "environment", "content", "external", "name" };
+    for (size_t i = 0; m && m->kind == COMPOSE_NODE_MAP && i < m->n; i++) {
+        const struct compose_node *r = m->pairs[i].val;
+        bool ok = false;
+        for (size_t k = 0; r && r->kind == COMPOSE_NODE_MAP && k < BT_ARRAY_SIZE(from); k++)
+            ok |= compose_map_get(r, from[k]) != NULL &&
+                  (strcmp(kind, "configs") == 0 || strcmp(from[k], "content") != 0);
+        if (!ok)
+            return fail(err, r ? r : m->pairs[i].key,
+                        strcmp(kind, "configs") == 0
+                            ? "give it a 'file:', 'environment:' or 'content:', or mark it external"
+                            : "give it a 'file:' or 'environment:', or mark it external",
+                        "%s.%s: nothing says where its content comes from", kind,
+                        m->pairs[i].key->str);
+    }
+    return 0;
+}
+
 int
-compose_check_model(struct bt_arena *a, const struct compose_node *model, struct bt_err **err)
+compose_check_model(struct bt_arena *a, const struct compose_node *model, bool consistency,
+                    struct bt_err **err)
 {
     const struct compose_node *services = model ? compose_map_get(model, "services") : NULL;
     if (!services || services->kind != COMPOSE_NODE_MAP)
@@ -382,9 +453,13 @@ compose_check_model(struct bt_arena *a, const struct compose_node *model, struct
         if (!p->val || p->val->kind != COMPOSE_NODE_MAP)
             continue;
         if (each_ref(a, p->key->str, p->val, check_ref, &rc, err) < 0 ||
-            check_service(a, model, p->key->str, p->val, err) < 0)
+            check_service(a, model, p->key->str, p->val, err) < 0 ||
+            (consistency && check_consistency(p->key->str, p->val, err) < 0))
             return -1;
     }
+    if (consistency &&
+        (check_sources(model, "secrets", err) < 0 || check_sources(model, "configs", err) < 0))
+        return -1;
     if (check_container_names(services, err) < 0 || check_ports(a, services, err) < 0)
         return -1;
     struct graph g = { .a = a, .services = services };

@@ -10,4 +10,5 @@
 
 #include "compose/node.h"
 
-int compose_check_model(struct bt_arena *a, const struct compose_node *model, struct bt_err **err);
+int compose_check_model(struct bt_arena *a, const struct compose_node *model, bool consistency,
+                        struct bt_err **err);

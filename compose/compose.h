@@ -34,6 +34,7 @@ struct compose_load_opts {
     bool no_interpolate;
     bool no_normalize;       /* keep the syntax as written (paths still resolve) */
     bool no_path_resolution; /* keep relative paths relative */
+    bool no_consistency;     /* skip the checks that need a complete project (config) */
 };
 
 struct compose_project {

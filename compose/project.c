@@ -438,7 +438,7 @@ load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err
     if (load_files(a, &files, !o->no_interpolate, &e, &warn, &p->model, err) < 0)
         goto out;
     /* Checked before profiles drop services: a dependency on a disabled one is not unknown. */
-    if (compose_check_model(a, p->model, err) < 0)
+    if (compose_check_model(a, p->model, !o->no_consistency, err) < 0)
         goto out;
     if (p->model)
         apply_profiles(a, o, lookup("COMPOSE_PROFILES", &e), p->model);

@@ -127,6 +127,7 @@ struct cli_project_opts {
     bool no_interpolate;
     bool no_normalize;
     bool no_path_resolution;
+    bool no_consistency;
     const char *const *services; /* named on the command line: enabled whatever their profiles */
     size_t nservices;
 };

@@ -27,6 +27,8 @@ static const struct cli_opt opts[] = {
     { "no-interpolate", 0, NULL, "Don't interpolate environment variables", NULL, 0 },
     { "no-normalize", 0, NULL, "Don't normalize the model", NULL, 0 },
     { "no-path-resolution", 0, NULL, "Don't resolve file paths", NULL, 0 },
+    { "no-consistency", 0, NULL,
+      "Don't check model consistency (services without an image, exclusive attributes)", NULL, 0 },
     { "hash", 0, "SERVICES", "Print the configuration hash of services ('*' for all)", NULL, 0 },
 };
 
@@ -135,6 +137,7 @@ cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         .no_interpolate = cli_args_has(&a, "no-interpolate"),
         .no_normalize = cli_args_has(&a, "no-normalize"),
         .no_path_resolution = cli_args_has(&a, "no-path-resolution"),
+        .no_consistency = cli_args_has(&a, "no-consistency"),
         .services = (const char *const *) a.pos,
         .nservices = a.npos,
     };

@@ -81,6 +81,7 @@ cli_project_load(const struct cli_ctx *ctx, const struct cli_project_opts *po,
         .no_interpolate = po->no_interpolate,
         .no_normalize = po->no_normalize,
         .no_path_resolution = po->no_path_resolution,
+        .no_consistency = po->no_consistency,
     };
     if (compose_project_load(&o, ret, err) < 0)
         return -1;

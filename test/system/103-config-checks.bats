@@ -72,3 +72,23 @@ config_fails() { # config_fails TEXT... : config exits 1 and its output contains
     printf 'services:\n  a: {image: x, volumes: ["data:/d:bogus"]}\nvolumes: {data: {}}\n' >compose.yaml
     config_fails "compose.yaml:2:27" "invalid volume 'data:/d:bogus'" "unknown option 'bogus'"
 }
+
+@test "what docker compose finds inconsistent is an error, unless --no-consistency" {
+    printf 'services:\n  a: {environment: [A=1]}\n' >compose.yaml
+    config_fails "compose.yaml:2:6" "services.a: neither an image nor a build context"
+    run_berth config -q --no-consistency
+    printf 'services:\n  a: {image: x, network_mode: host, networks: [n]}\nnetworks: {n: {}}\n' >compose.yaml
+    config_fails "services.a: network_mode and networks exclude each other"
+    printf 'services:\n  a: {build: {context: ., dockerfile: D, dockerfile_inline: "FROM x"}}\n' >compose.yaml
+    config_fails "services.a.build: dockerfile and dockerfile_inline exclude each other"
+    printf 'services:\n  a: {image: x, healthcheck: {test: [curl, -f, http://x]}}\n' >compose.yaml
+    config_fails "compose.yaml:2:38" "services.a.healthcheck.test: must start with CMD, CMD-SHELL or NONE, not 'curl'"
+    printf 'services:\n  a: {image: x, scale: 2, deploy: {replicas: 3}}\n' >compose.yaml
+    config_fails "services.a: scale (2) and deploy.replicas (3) differ"
+    printf 'services:\n  a: {image: x, container_name: one, deploy: {replicas: 2}}\n' >compose.yaml
+    config_fails "services.a: container_name 'one' cannot name 2 containers"
+    printf 'services:\n  a: {image: x, secrets: [s]}\nsecrets: {s: {labels: {a: b}}}\n' >compose.yaml
+    config_fails "secrets.s: nothing says where its content comes from"
+    printf 'services:\n  a: {image: x, secrets: [s]}\nsecrets: {s: {external: true}}\n' >compose.yaml
+    run_berth config -q
+}

@@ -23,6 +23,8 @@ CORPUS_REJECTIONS=(
     "compose/pkg/e2e/fixtures/wrong-composefile/compose.yaml|unknown key 'wrongField'|docker compose's own invalid-file test"
     "compose/pkg/e2e/testdata/TestUpContainerNameConflict/compose.yaml|'fixed-name' is also the container name of service 'test'|two services with one container_name, on purpose"
     "compose/pkg/e2e/fixtures/env_file/compose.yaml|env file '/doesnotexist/.env' not found|a missing env_file, on purpose (docker compose's test only selects the other service)"
+    "compose/pkg/e2e/fixtures/publish/oci/compose-override.yaml|services.app: neither an image nor a build context|an override file, only used after compose.yaml"
+    "compose/pkg/e2e/testdata/TestLocalComposeConfigNoConsistency/compose.yaml|services.incomplete: neither an image nor a build context|docker compose's test of config --no-consistency, on purpose"
 )
 
 # Neighbours the fixtures ship that the corpus (compose files only) lacks: path | file beside
