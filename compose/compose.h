@@ -32,7 +32,7 @@ struct compose_load_opts {
     const char *const *services;
     size_t nservices;
     bool no_interpolate;
-    bool no_normalize;       /* keep the syntax as written (paths still resolve) */
+    bool no_normalize;       /* long syntax without docker compose's defaults (see normalize.h) */
     bool no_path_resolution; /* keep relative paths relative */
     bool no_consistency;     /* skip the checks that need a complete project (config) */
 };

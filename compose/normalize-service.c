@@ -216,7 +216,7 @@ attr_pull_policy(struct norm *x, const struct compose_node *v, struct compose_no
                  struct bt_err **err)
 {
     (void) err;
-    *ret = norm_is_str(v) && strcmp(v->str, "if_not_present") == 0
+    *ret = x->o->defaults && norm_is_str(v) && strcmp(v->str, "if_not_present") == 0
                ? norm_str(x->a, &v->pos, "missing")
                : (struct compose_node *) v;
     return 0;
@@ -749,7 +749,7 @@ build_args(struct norm *x, struct compose_node *b, struct bt_err **err)
     size_t o = 0;
     for (size_t i = 0; i < m->n; i++) {
         struct compose_node *val = m->pairs[i].val;
-        if (is_null(val)) {
+        if (is_null(val) && x->o->defaults) {
             const char *env =
                 x->o->lookup ? x->o->lookup(m->pairs[i].key->str, x->o->userdata) : NULL;
             if (!env)
@@ -800,8 +800,11 @@ attr_build(struct norm *x, const struct compose_node *v, struct compose_node **r
     }
     const struct compose_node *ctx = compose_map_get(b, "context");
     const char *context = ctx && norm_is_str(ctx) ? ctx->str : ".";
-    norm_put(x->a, b, "context", norm_str(x->a, ctx ? &ctx->pos : &v->pos, norm_path(x, context)));
-    if (!compose_map_get(b, "dockerfile") && !compose_map_get(b, "dockerfile_inline"))
+    if (ctx || x->o->defaults)
+        norm_put(x->a, b, "context",
+                 norm_str(x->a, ctx ? &ctx->pos : &v->pos, norm_path(x, context)));
+    if (x->o->defaults && !compose_map_get(b, "dockerfile") &&
+        !compose_map_get(b, "dockerfile_inline"))
         norm_put(x->a, b, "dockerfile", norm_str(x->a, &v->pos, "Dockerfile"));
     if (build_args(x, b, err) < 0)
         return -1;
@@ -1150,7 +1153,7 @@ fold_files(struct norm *x, struct compose_node *s, const char *file_key, const c
                           norm_str(x->a, pos, env.vars[i].value));
     for (size_t i = 0; m && i < m->n; i++) {
         struct compose_node *val = m->pairs[i].val;
-        const char *env_val = resolve && is_null(val) && x->o->lookup
+        const char *env_val = resolve && x->o->defaults && is_null(val) && x->o->lookup
                                   ? x->o->lookup(m->pairs[i].key->str, x->o->userdata)
                                   : NULL;
         if (!resolve && is_null(val))
@@ -1279,9 +1282,11 @@ compose_normalize_service(struct norm *x, const char *name, const struct compose
     if (fold_files(x, s, "env_file", "environment", true, base, err) < 0 ||
         fold_files(x, s, "label_file", "labels", false, base, err) < 0)
         return -1;
-    implied_deps(x, s);
-    default_network(x, s);
-    restart_from_deploy(x, s);
+    if (x->o->defaults) {
+        implied_deps(x, s);
+        default_network(x, s);
+        restart_from_deploy(x, s);
+    }
     *ret = s;
     return 0;
 }

@@ -302,7 +302,7 @@ norm_resource(struct norm *x, const char *kind, const char *key, const struct co
         external = ext->str[0] == 't' || ext->str[0] == 'T';
     }
     const struct compose_node *name = compose_map_get(r, "name");
-    if (!name || compose_scalar_type(name) == COMPOSE_SCALAR_NULL)
+    if (x->o->defaults && (!name || compose_scalar_type(name) == COMPOSE_SCALAR_NULL))
         norm_put(
             x->a, r, "name",
             norm_str(x->a, &pos,

@@ -25,6 +25,11 @@ struct compose_normalize_opts {
     void *userdata;
     struct compose_interp_warn *warn; /* unset variables met in env files; may be NULL */
     bool resolve_paths;               /* false: --no-path-resolution */
+    /* false (config --no-normalize): the long syntax only, without what docker compose's
+     * normalisation adds: the default network, resource names, build's default context and
+     * Dockerfile, dependencies other attributes imply, restart from deploy, "KEY" entries
+     * resolved from the environment, pull_policy's old spelling. */
+    bool defaults;
 };
 
 /* Rewrite *model in place (its top-level pairs; everything below is replaced, not changed).

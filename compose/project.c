@@ -459,19 +459,16 @@ load(struct compose_project *p, const struct compose_load_opts *o, struct bt_err
         .userdata = &e,
         .warn = &warn,
         .resolve_paths = !o->no_path_resolution,
+        .defaults = !o->no_normalize,
     };
-    if (!p->model && !o->no_normalize) {
+    if (!p->model) {
         /* An empty project still has its (empty) services, as docker compose prints it. */
         p->model = bt_arena_alloc(a, sizeof *p->model);
         p->model->kind = COMPOSE_NODE_MAP;
     }
-    if (p->model && !o->no_normalize) {
-        if (compose_normalize(a, p->model, &no, err) < 0)
-            goto out;
-        compose_project_prune(p);
-    }
-    if (p->model && o->no_normalize && !o->no_path_resolution)
-        p->model = compose_model_resolve_paths(a, p->model, files.project_dir);
+    if (compose_normalize(a, p->model, &no, err) < 0)
+        goto out;
+    compose_project_prune(p);
     p->interpolated = !o->no_interpolate;
     p->working_dir = files.project_dir;
     p->config_files = files.paths;

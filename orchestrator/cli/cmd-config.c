@@ -141,16 +141,12 @@ cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         .services = (const char *const *) a.pos,
         .nservices = a.npos,
     };
-    if (hash && po.no_normalize) {
-        cli_args_release(&a);
-        return bt_err_set(err, BT_EUSAGE, "--hash needs the normalised model: drop --no-normalize");
-    }
     struct compose_project *p = NULL;
     if (cli_project_load(ctx, &po, &p, err) < 0) {
         cli_args_release(&a);
         return -1;
     }
-    r = po.no_normalize ? 0 : compose_project_select(p, po.services, po.nservices, err);
+    r = compose_project_select(p, po.services, po.nservices, err);
     const struct compose_node *services = p->model ? compose_map_get(p->model, "services") : NULL;
     if (r < 0 || cli_args_has(&a, "quiet"))
         ;

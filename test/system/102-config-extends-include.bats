@@ -39,8 +39,8 @@ YAML
     assert_contains "$output" "source: $PROJ/common/data"
     assert_not_contains "$output" "extends"
     run_berth config --no-normalize
-    assert_contains "$output" "$PROJ/common/base.env"
-    assert_contains "$output" "$PROJ/common/data:/data"
+    assert_contains "$output" "source: $PROJ/common/data"
+    assert_contains "$output" "FROM_FILE: \"yes\""
 }
 
 @test "an extends cycle is an error naming every service of it" {

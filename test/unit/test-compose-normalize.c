@@ -38,6 +38,7 @@ opts(const char *dir)
         .home = "/home/u",
         .lookup = fake_env,
         .resolve_paths = true,
+        .defaults = true,
     };
 }
 
