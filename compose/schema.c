@@ -2,8 +2,9 @@
 /*
  * Loading a JSON Schema for the validator: parse it with jansson, check that it only uses the
  * keywords schema-check.c implements, compile every pattern and resolve every $ref once, so a
- * validation can never meet a schema error. Also the entry point that turns a failed check into
- * a positioned bt_err. The checks themselves live in schema-check.c.
+ * validation can never meet a schema error, then link it for the checker (schema-compile.c).
+ * Also the entry point that turns a failed check into a positioned bt_err. The checks
+ * themselves live in schema-check.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -108,10 +109,14 @@ ptr_push(struct loader *l, const char *key, size_t index)
     size_t mark = l->ptr.len;
     if (!mark)
         (void) bt_buf_puts(&l->ptr, "#");
-    if (key)
-        (void) bt_buf_printf(&l->ptr, "/%s", key);
-    else
+    if (key) {
+        /* As "/%s" would, all or nothing, without formatting (this runs for every key). */
+        size_t len = strlen(key);
+        if (l->ptr.len + 1 + len <= l->ptr.max && bt_buf_append(&l->ptr, "/", 1) == 0)
+            (void) bt_buf_append(&l->ptr, key, len);
+    } else {
         (void) bt_buf_printf(&l->ptr, "/%zu", index);
+    }
     return mark;
 }
 
@@ -153,8 +158,7 @@ compose_schema_pattern(const struct compose_schema *s, const char *src)
     struct compose_schema_pattern key = { (char *) src, NULL };
     const struct compose_schema_pattern *p =
         bsearch(&key, s->pats, s->npats, sizeof *s->pats, pattern_cmp);
-    BT_ASSERT(p); /* every pattern of the schema was compiled at load */
-    return p->re;
+    return p ? p->re : NULL;
 }
 
 /* One token of a JSON pointer, "~1" and "~0" unescaped; false when too long. */
@@ -347,6 +351,8 @@ compose_schema_load(const char *name, const char *json, size_t len,
     }
     if (s->npats > 1)
         qsort(s->pats, s->npats, sizeof *s->pats, pattern_cmp);
+    s->arena = bt_arena_new();
+    compose_schema_compile(s);
     *ret_schema = s;
     return 0;
 }
@@ -368,6 +374,7 @@ compose_schema_free(struct compose_schema *s)
         compose_re_free(s->pats[i].re);
     }
     free(s->pats);
+    bt_arena_free(s->arena);
     json_decref(s->root);
     free(s->name);
     free(s);
