@@ -895,10 +895,34 @@ number_type(const struct compose_node *n)
     return is_yaml_float(s) ? COMPOSE_SCALAR_FLOAT : COMPOSE_SCALAR_STRING;
 }
 
+/* Whether a plain scalar starting with c can be anything but a string: every word above and
+ * every number starts with one of these. Most scalars (names, images, paths) do not. */
+static bool
+may_be_typed(char c)
+{
+    switch (c) {
+    case '~':
+    case 'n':
+    case 'N':
+    case 't':
+    case 'T':
+    case 'f':
+    case 'F':
+    case '.':
+    case '+':
+    case '-':
+        return true;
+    default:
+        return c >= '0' && c <= '9';
+    }
+}
+
 enum compose_scalar_type
 compose_scalar_type(const struct compose_node *n)
 {
     if (!n || n->kind != COMPOSE_NODE_SCALAR || !n->plain)
+        return COMPOSE_SCALAR_STRING;
+    if (n->len > 0 && !may_be_typed(n->str[0]))
         return COMPOSE_SCALAR_STRING;
     if (is_word(n, null_words, BT_ARRAY_SIZE(null_words)))
         return COMPOSE_SCALAR_NULL;
@@ -917,7 +941,7 @@ compose_map_get(const struct compose_node *n, const char *key)
     size_t len = strlen(key);
     for (size_t i = 0; i < n->n; i++) {
         const struct compose_node *k = n->pairs[i].key;
-        if (k->len == len && memcmp(k->str, key, len) == 0)
+        if (k->len == len && (len == 0 || k->str[0] == key[0]) && memcmp(k->str, key, len) == 0)
             return n->pairs[i].val;
     }
     return NULL;
