@@ -12,10 +12,6 @@
 #include "compose/schema-int.h"
 #include "engine/base/alloc.h"
 
-/* The number keywords, in the order of the COMPOSE_LIM_ values. */
-static const char *const lim_names[COMPOSE_LIM_COUNT] = { "minimum", "maximum", "exclusiveMinimum",
-                                                          "exclusiveMaximum" };
-
 struct compiler {
     struct compose_schema *s;
     /* Each JSON value met as a schema, by address, with its compiled form. */
@@ -160,38 +156,58 @@ fill_pattern_props(struct compiler *cp, struct compose_cschema *cs, const json_t
     cs->npprops = i;
 }
 
-/* The keywords few schemas use; NULL when j has none of them. */
-static const struct compose_cschema_rare *
-fill_rare(struct compiler *cp, const json_t *j)
+/* The members of a schema object the checker reads, as json_object_get() would find them. */
+struct members {
+    const json_t *kw[COMPOSE_KW_COUNT];
+};
+
+static void
+members_of(const json_t *j, struct members *m)
 {
-    struct compose_cschema_rare r = { .const_val = json_object_get(j, "const") };
-    r.enum_vals = json_object_get(j, "enum");
+    *m = (struct members){ 0 };
+    for (void *it = json_object_iter((json_t *) j); it;
+         it = json_object_iter_next((json_t *) j, it))
+        m->kw[compose_schema_keyword(json_object_iter_key(it), json_object_iter_key_len(it))] =
+            json_object_iter_value(it);
+}
+
+/* The keywords few schemas use; NULL when the schema has none of them. */
+static const struct compose_cschema_rare *
+fill_rare(struct compiler *cp, const struct members *m)
+{
+    static const enum compose_kw lims[COMPOSE_LIM_COUNT] = {
+        [COMPOSE_LIM_MINIMUM] = COMPOSE_KW_MINIMUM,
+        [COMPOSE_LIM_MAXIMUM] = COMPOSE_KW_MAXIMUM,
+        [COMPOSE_LIM_EXCL_MINIMUM] = COMPOSE_KW_EXCL_MINIMUM,
+        [COMPOSE_LIM_EXCL_MAXIMUM] = COMPOSE_KW_EXCL_MAXIMUM,
+    };
+    struct compose_cschema_rare r = { .const_val = m->kw[COMPOSE_KW_CONST] };
+    r.enum_vals = m->kw[COMPOSE_KW_ENUM];
     for (size_t i = 0; i < COMPOSE_LIM_COUNT; i++) {
-        r.lim[i] = json_object_get(j, lim_names[i]);
+        r.lim[i] = m->kw[lims[i]];
         if (r.lim[i]) {
             compose_schema_json_num(r.lim[i], &r.lim_num[i]);
             r.has_lim = true;
         }
     }
-    r.min_len = json_object_get(j, "minLength");
-    r.max_len = json_object_get(j, "maxLength");
-    const json_t *req = json_object_get(j, "required");
+    r.min_len = m->kw[COMPOSE_KW_MIN_LENGTH];
+    r.max_len = m->kw[COMPOSE_KW_MAX_LENGTH];
+    const json_t *req = m->kw[COMPOSE_KW_REQUIRED];
     r.nrequired = json_array_size(req);
     r.required =
         r.nrequired ? bt_arena_alloc(cp->s->arena, r.nrequired * sizeof *r.required) : NULL;
     for (size_t i = 0; i < r.nrequired; i++)
         r.required[i] = json_string_value(json_array_get(req, i));
-    r.min_props = json_object_get(j, "minProperties");
-    r.max_props = json_object_get(j, "maxProperties");
-    r.min_items = json_object_get(j, "minItems");
-    r.max_items = json_object_get(j, "maxItems");
-    r.all = list(cp, json_object_get(j, "allOf"), &r.nall);
-    const json_t *any = json_object_get(j, "anyOf"), *one = json_object_get(j, "oneOf");
-    r.has_any = any != NULL;
-    r.any = list(cp, any, &r.nany);
-    r.has_one = one != NULL;
-    r.one = list(cp, one, &r.none);
-    r.not_sch = get(cp, json_object_get(j, "not"));
+    r.min_props = m->kw[COMPOSE_KW_MIN_PROPERTIES];
+    r.max_props = m->kw[COMPOSE_KW_MAX_PROPERTIES];
+    r.min_items = m->kw[COMPOSE_KW_MIN_ITEMS];
+    r.max_items = m->kw[COMPOSE_KW_MAX_ITEMS];
+    r.all = list(cp, m->kw[COMPOSE_KW_ALL_OF], &r.nall);
+    r.has_any = m->kw[COMPOSE_KW_ANY_OF] != NULL;
+    r.any = list(cp, m->kw[COMPOSE_KW_ANY_OF], &r.nany);
+    r.has_one = m->kw[COMPOSE_KW_ONE_OF] != NULL;
+    r.one = list(cp, m->kw[COMPOSE_KW_ONE_OF], &r.none);
+    r.not_sch = get(cp, m->kw[COMPOSE_KW_NOT]);
     if (!r.const_val && !r.enum_vals && !r.has_lim && !r.min_len && !r.max_len && !r.nrequired &&
         !r.min_props && !r.max_props && !r.min_items && !r.max_items && !r.nall && !r.has_any &&
         !r.has_one && !r.not_sch)
@@ -204,22 +220,23 @@ fill_rare(struct compiler *cp, const json_t *j)
 static void
 fill(struct compiler *cp, struct compose_cschema *cs)
 {
-    const json_t *j = cs->json;
-    cs->ref = json_object_get(j, "$ref");
+    struct members m;
+    members_of(cs->json, &m);
+    cs->ref = m.kw[COMPOSE_KW_REF];
     if (json_is_string(cs->ref))
         cs->ref_sch = get(cp, compose_schema_resolve(cp->s, json_string_value(cs->ref)));
-    cs->type = json_object_get(j, "type");
+    cs->type = m.kw[COMPOSE_KW_TYPE];
     cs->type_mask = cs->type ? type_mask(cs->type) : 0;
-    cs->pattern = json_object_get(j, "pattern");
+    cs->pattern = m.kw[COMPOSE_KW_PATTERN];
     if (json_is_string(cs->pattern))
         cs->pattern_re = compose_schema_pattern(cp->s, json_string_value(cs->pattern));
-    fill_props(cp, cs, json_object_get(j, "properties"));
-    fill_pattern_props(cp, cs, json_object_get(j, "patternProperties"));
-    cs->more = get(cp, json_object_get(j, "additionalProperties"));
-    cs->names = get(cp, json_object_get(j, "propertyNames"));
-    cs->items = get(cp, json_object_get(j, "items"));
-    cs->unique = json_is_true(json_object_get(j, "uniqueItems"));
-    cs->rare = fill_rare(cp, j);
+    fill_props(cp, cs, m.kw[COMPOSE_KW_PROPERTIES]);
+    fill_pattern_props(cp, cs, m.kw[COMPOSE_KW_PATTERN_PROPERTIES]);
+    cs->more = get(cp, m.kw[COMPOSE_KW_ADDITIONAL_PROPERTIES]);
+    cs->names = get(cp, m.kw[COMPOSE_KW_PROPERTY_NAMES]);
+    cs->items = get(cp, m.kw[COMPOSE_KW_ITEMS]);
+    cs->unique = json_is_true(m.kw[COMPOSE_KW_UNIQUE_ITEMS]);
+    cs->rare = fill_rare(cp, &m);
 }
 
 void

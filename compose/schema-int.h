@@ -179,6 +179,40 @@ struct compose_schema {
 const struct compose_re *compose_schema_pattern(const struct compose_schema *s, const char *src);
 /* The target of a $ref (every one was resolved once at load). */
 const json_t *compose_schema_resolve(const struct compose_schema *s, const char *ref);
+/* The keywords the checker reads (the others are all COMPOSE_KW_OTHER). */
+enum compose_kw {
+    COMPOSE_KW_OTHER,
+    COMPOSE_KW_REF,
+    COMPOSE_KW_TYPE,
+    COMPOSE_KW_CONST,
+    COMPOSE_KW_ENUM,
+    COMPOSE_KW_MINIMUM,
+    COMPOSE_KW_MAXIMUM,
+    COMPOSE_KW_EXCL_MINIMUM,
+    COMPOSE_KW_EXCL_MAXIMUM,
+    COMPOSE_KW_MIN_LENGTH,
+    COMPOSE_KW_MAX_LENGTH,
+    COMPOSE_KW_PATTERN,
+    COMPOSE_KW_PROPERTIES,
+    COMPOSE_KW_PATTERN_PROPERTIES,
+    COMPOSE_KW_ADDITIONAL_PROPERTIES,
+    COMPOSE_KW_PROPERTY_NAMES,
+    COMPOSE_KW_REQUIRED,
+    COMPOSE_KW_MIN_PROPERTIES,
+    COMPOSE_KW_MAX_PROPERTIES,
+    COMPOSE_KW_ITEMS,
+    COMPOSE_KW_MIN_ITEMS,
+    COMPOSE_KW_MAX_ITEMS,
+    COMPOSE_KW_UNIQUE_ITEMS,
+    COMPOSE_KW_ALL_OF,
+    COMPOSE_KW_ANY_OF,
+    COMPOSE_KW_ONE_OF,
+    COMPOSE_KW_NOT,
+    COMPOSE_KW_COUNT /* not a keyword */
+};
+
+/* The keyword a member of a schema object is (its name has len bytes, as jansson keeps it). */
+enum compose_kw compose_schema_keyword(const char *name, size_t len);
 /* Compile the loaded schema s (patterns compiled and sorted) into s->croot. */
 void compose_schema_compile(struct compose_schema *s);
 
