@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compose/hash.h"
 #include "compose/interp.h"
 #include "engine/base/alloc.h"
 
@@ -19,18 +20,6 @@
 /* yaml.c caps nesting at COMPOSE_MAX_DEPTH; this only guards the stack against hand-built trees. */
 #define WALK_MAX_DEPTH (2 * COMPOSE_MAX_DEPTH)
 
-static uint64_t
-hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* ---- the unset-variable report: an array in first-use order plus an open-addressing index */
 
 /* The slot holding name, or the empty slot where it would go. */
@@ -38,7 +27,7 @@ static size_t
 warn_slot(const struct compose_interp_warn *w, const char *name)
 {
     size_t mask = w->nslots - 1;
-    for (size_t i = hash_bytes(name, strlen(name)) & mask;; i = (i + 1) & mask) {
+    for (size_t i = compose_hash_bytes(name, strlen(name)) & mask;; i = (i + 1) & mask) {
         size_t s = w->slots[i];
         if (s == 0 || strcmp(w->names[s - 1], name) == 0)
             return i;
@@ -430,7 +419,7 @@ ptrset_add(struct ptrset *s, const void *p)
     }
     uintptr_t v = (uintptr_t) p;
     size_t mask = s->nslots - 1;
-    for (size_t i = hash_bytes(&v, sizeof v) & mask;; i = (i + 1) & mask) {
+    for (size_t i = compose_hash_bytes(&v, sizeof v) & mask;; i = (i + 1) & mask) {
         if (s->slots[i] == p)
             return false;
         if (!s->slots[i]) {

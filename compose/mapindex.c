@@ -8,22 +8,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "compose/hash.h"
 #include "compose/mapindex.h"
 #include "engine/base/alloc.h"
-
-static size_t
-hash_str(const char *s)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    return (size_t) h;
-}
 
 static void
 insert(struct compose_map_index *x, size_t i)
 {
-    size_t k = hash_str(x->pairs[i].key->str) & x->mask;
+    size_t k = compose_hash_str(x->pairs[i].key->str) & x->mask;
     while (x->slot[k])
         k = (k + 1) & x->mask;
     x->slot[k] = i + 1;
@@ -68,7 +60,7 @@ compose_map_index_add(struct compose_map_index *x)
 size_t
 compose_map_index_find_str(const struct compose_map_index *x, const char *key)
 {
-    for (size_t k = hash_str(key) & x->mask; x->slot[k]; k = (k + 1) & x->mask) {
+    for (size_t k = compose_hash_str(key) & x->mask; x->slot[k]; k = (k + 1) & x->mask) {
         size_t i = x->slot[k] - 1;
         if (strcmp(x->pairs[i].key->str, key) == 0)
             return i;
@@ -79,7 +71,7 @@ compose_map_index_find_str(const struct compose_map_index *x, const char *key)
 size_t
 compose_map_index_find(const struct compose_map_index *x, const char *key, size_t len)
 {
-    for (size_t k = hash_str(key) & x->mask; x->slot[k]; k = (k + 1) & x->mask) {
+    for (size_t k = compose_hash_str(key) & x->mask; x->slot[k]; k = (k + 1) & x->mask) {
         const struct compose_node *kn = x->pairs[x->slot[k] - 1].key;
         if (kn->len == len && memcmp(kn->str, key, len) == 0)
             return x->slot[k] - 1;

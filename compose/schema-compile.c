@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "compose/hash.h"
 #include "compose/schema-int.h"
 #include "engine/base/alloc.h"
 
@@ -31,15 +32,6 @@ hash_ptr(const void *p)
     v *= 0xff51afd7ed558ccdull;
     v ^= v >> 33;
     return (size_t) v;
-}
-
-static size_t
-hash_key(const char *key, size_t len)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char) key[i]) * 1099511628211ull;
-    return (size_t) h;
 }
 
 static size_t
@@ -136,7 +128,7 @@ fill_props(struct compiler *cp, struct compose_cschema *cs, const json_t *props)
          it = json_object_iter_next((json_t *) props, it)) {
         const char *key = json_object_iter_key(it);
         size_t len = json_object_iter_key_len(it);
-        size_t i = hash_key(key, len) & cs->props_mask;
+        size_t i = compose_hash_bytes(key, len) & cs->props_mask;
         while (cs->props[i].key)
             i = (i + 1) & cs->props_mask; /* keys of a JSON object are unique */
         cs->props[i] = (struct compose_cprop){ key, len, get(cp, json_object_iter_value(it)) };
@@ -257,7 +249,8 @@ compose_cschema_prop(const struct compose_cschema *sch, const char *key, size_t 
 {
     if (!sch->props)
         return NULL;
-    for (size_t i = hash_key(key, len) & sch->props_mask;; i = (i + 1) & sch->props_mask) {
+    for (size_t i = compose_hash_bytes(key, len) & sch->props_mask;;
+         i = (i + 1) & sch->props_mask) {
         const struct compose_cprop *p = &sch->props[i];
         if (!p->key)
             return NULL;

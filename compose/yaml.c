@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "compose/hash.h"
 #include "compose/node.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
@@ -89,20 +90,11 @@ show(const char *s, size_t len)
 
 /* ---- anchors ---- */
 
-static size_t
-hash_str(const char *s)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    return (size_t) h;
-}
-
 static struct anchor *
 anchors_slot(const struct anchors *t, const char *name)
 {
     size_t mask = t->cap - 1;
-    for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask)
+    for (size_t i = compose_hash_str(name) & mask;; i = (i + 1) & mask)
         if (!t->slot[i].name || strcmp(t->slot[i].name, name) == 0)
             return &t->slot[i];
 }
