@@ -7,12 +7,14 @@
 
 #include "compose/extends.h"
 #include "compose/files.h"
+#include "compose/mapindex.h"
 #include "compose/merge.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/parse.h"
 
 #define EXTENDS_MAX_CHAIN 64
+#define INDEXED_MAPS 4 /* services mappings looked up through an index */
 
 struct link {
     const char *file;
@@ -25,7 +27,31 @@ struct ctx {
     void *userdata;
     struct link chain[EXTENDS_MAX_CHAIN];
     size_t depth;
+    /* Every service of a file is resolved, and each looks up itself and its base by name: the
+     * big services mappings get an index. None changes during the resolution. */
+    const struct compose_node *indexed[INDEXED_MAPS];
+    struct compose_map_index index[INDEXED_MAPS];
+    size_t nindexed;
 };
+
+/* compose_map_get(services, name), through an index when services is big. */
+static struct compose_node *
+service_get(struct ctx *x, const struct compose_node *services, const char *name)
+{
+    if (services->kind != COMPOSE_NODE_MAP || services->n < COMPOSE_MAP_INDEX_MIN)
+        return compose_map_get(services, name);
+    size_t k = 0;
+    while (k < x->nindexed && x->indexed[k] != services)
+        k++;
+    if (k == x->nindexed) {
+        if (k == INDEXED_MAPS)
+            return compose_map_get(services, name);
+        compose_map_index_init(&x->index[k], services->pairs, services->n);
+        x->indexed[x->nindexed++] = services;
+    }
+    size_t i = compose_map_index_find(&x->index[k], name, strlen(name));
+    return i == SIZE_MAX ? NULL : services->pairs[i].val;
+}
 
 static struct compose_node *
 copy_map(struct bt_arena *a, const struct compose_node *m, size_t extra)
@@ -217,7 +243,7 @@ find_base(struct ctx *x, struct compose_node *services, const char *file,
         *ret_services = s;
         *ret_file = path;
     }
-    if (!compose_map_get(*ret_services, ref->str)) {
+    if (!service_get(x, *ret_services, ref->str)) {
         int r = bt_err_set_at(err, ref->pos.file, ref->pos.line, ref->pos.col, BT_EINVALID,
                               "services.%s.extends: service '%s' not found in '%s'", name, ref->str,
                               *ret_file);
@@ -231,7 +257,7 @@ static int
 resolve(struct ctx *x, struct compose_node *services, const char *file, const char *name,
         struct compose_node **ret, struct bt_err **err)
 {
-    struct compose_node *svc = compose_map_get(services, name);
+    struct compose_node *svc = service_get(x, services, name);
     const struct compose_node *ext =
         svc && svc->kind == COMPOSE_NODE_MAP ? compose_map_get(svc, "extends") : NULL;
     if (!ext) {
@@ -289,9 +315,13 @@ compose_extends_apply(struct bt_arena *a, struct compose_node *doc, const char *
     struct ctx x = { .a = a, .load = load, .userdata = userdata };
     /* Resolve every service against the original definitions, then install the results. */
     struct compose_node **out = bt_arena_alloc(a, (services->n + 1) * sizeof *out);
-    for (size_t i = 0; i < services->n; i++)
-        if (resolve(&x, services, file, services->pairs[i].key->str, &out[i], err) < 0)
-            return -1;
+    int r = 0;
+    for (size_t i = 0; i < services->n && r == 0; i++)
+        r = resolve(&x, services, file, services->pairs[i].key->str, &out[i], err);
+    for (size_t k = 0; k < x.nindexed; k++)
+        compose_map_index_release(&x.index[k]);
+    if (r < 0)
+        return -1;
     struct compose_node *copy = copy_map(a, services, 0);
     for (size_t i = 0; i < copy->n; i++)
         copy->pairs[i].val = out[i];

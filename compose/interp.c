@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compose/hash.h"
 #include "compose/interp.h"
 #include "engine/base/alloc.h"
 
@@ -19,18 +20,6 @@
 /* yaml.c caps nesting at COMPOSE_MAX_DEPTH; this only guards the stack against hand-built trees. */
 #define WALK_MAX_DEPTH (2 * COMPOSE_MAX_DEPTH)
 
-static uint64_t
-hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* ---- the unset-variable report: an array in first-use order plus an open-addressing index */
 
 /* The slot holding name, or the empty slot where it would go. */
@@ -38,7 +27,7 @@ static size_t
 warn_slot(const struct compose_interp_warn *w, const char *name)
 {
     size_t mask = w->nslots - 1;
-    for (size_t i = hash_bytes(name, strlen(name)) & mask;; i = (i + 1) & mask) {
+    for (size_t i = compose_hash_bytes(name, strlen(name)) & mask;; i = (i + 1) & mask) {
         size_t s = w->slots[i];
         if (s == 0 || strcmp(w->names[s - 1], name) == 0)
             return i;
@@ -430,7 +419,7 @@ ptrset_add(struct ptrset *s, const void *p)
     }
     uintptr_t v = (uintptr_t) p;
     size_t mask = s->nslots - 1;
-    for (size_t i = hash_bytes(&v, sizeof v) & mask;; i = (i + 1) & mask) {
+    for (size_t i = compose_hash_bytes(&v, sizeof v) & mask;; i = (i + 1) & mask) {
         if (s->slots[i] == p)
             return false;
         if (!s->slots[i]) {
@@ -441,24 +430,35 @@ ptrset_add(struct ptrset *s, const void *p)
     }
 }
 
+/* One step from the root: a mapping key, or (key NULL) a sequence index. */
+struct step {
+    const struct compose_node *key;
+    size_t index;
+};
+
 struct walk {
     struct bt_arena *a;
     compose_lookup_fn fn;
     void *ud;
     struct compose_interp_warn *warn;
     struct ptrset seen;
-    struct bt_buf path; /* of the node being visited: "services.web.ports[0]" */
+    struct step steps[WALK_MAX_DEPTH + 1]; /* to the node being visited */
+    size_t nsteps;
+    struct bt_buf path; /* the steps as text, "services.web.ports[0]", made when needed */
     struct bt_buf out;  /* reused for each scalar */
     size_t total;       /* bytes of changed scalars so far */
     struct bt_err **err;
 };
 
+static const char *path_render(struct walk *w);
+
 static int
 walk_fail(struct walk *w, const struct compose_node *n, int code, const char *what)
 {
     int rc = bt_err_set_at(w->err, n->pos.file, n->pos.line, n->pos.col, code, "%s", what);
-    if (w->path.len)
-        (void) bt_err_wrap(w->err, "%s", bt_buf_str(&w->path));
+    const char *path = path_render(w);
+    if (path[0])
+        (void) bt_err_wrap(w->err, "%s", path);
     return rc;
 }
 
@@ -470,7 +470,7 @@ walk_scalar(struct walk *w, struct compose_node *n)
         return 0;
     bt_buf_reset(&w->out);
     int rc = compose_interp_append(&w->out, n->str, n->len, false, w->fn, w->ud, w->warn, &n->pos,
-                                   bt_buf_str(&w->path), w->err);
+                                   path_render(w), w->err);
     if (rc < 0)
         return rc;
     const char *res = bt_buf_str(&w->out);
@@ -504,13 +504,16 @@ path_push(struct walk *w, const struct compose_node *key, size_t index)
         (void) bt_buf_append(&w->path, key->str, strnlen(key->str, KEY_MAX));
 }
 
-static void
-path_pop(struct walk *w, size_t mark)
+/* The path of the node being visited as text. Only messages need it (and the few scalars
+ * holding a '$', which might fail), so it is made from the steps on demand, by the same appends
+ * a walk would have made on the way down. */
+static const char *
+path_render(struct walk *w)
 {
-    if (w->path.data && mark <= w->path.len) {
-        w->path.len = mark;
-        w->path.data[mark] = '\0';
-    }
+    bt_buf_reset(&w->path);
+    for (size_t i = 0; i < w->nsteps; i++)
+        path_push(w, w->steps[i].key, w->steps[i].index);
+    return bt_buf_str(&w->path);
 }
 
 static int
@@ -525,16 +528,10 @@ walk_node(struct walk *w, struct compose_node *n, int depth)
     if (depth >= WALK_MAX_DEPTH)
         return walk_fail(w, n, BT_ETOOBIG, "document nested too deeply to interpolate");
     for (size_t i = 0; i < n->n; i++) {
-        size_t mark = w->path.len;
-        int rc;
-        if (n->kind == COMPOSE_NODE_MAP) {
-            path_push(w, n->pairs[i].key, i);
-            rc = walk_node(w, n->pairs[i].val, depth + 1);
-        } else {
-            path_push(w, NULL, i);
-            rc = walk_node(w, n->items[i], depth + 1);
-        }
-        path_pop(w, mark);
+        bool map = n->kind == COMPOSE_NODE_MAP;
+        w->steps[w->nsteps++] = (struct step){ map ? n->pairs[i].key : NULL, i };
+        int rc = walk_node(w, map ? n->pairs[i].val : n->items[i], depth + 1);
+        w->nsteps--;
         if (rc < 0)
             return rc;
     }

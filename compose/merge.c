@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include "compose/keypath.h"
+#include "compose/mapindex.h"
 #include "compose/merge.h"
 #include "compose/short.h"
 #include "engine/base/alloc.h"
@@ -27,38 +29,38 @@ enum strategy {
 };
 
 static const struct rule {
-    const char *pattern;
+    struct compose_keypath path;
     enum strategy s;
 } merge_rules[] = {
-    { "networks.*.ipam.config", MERGE_IPAM_CONFIG },
-    { "networks.*.labels", MERGE_SEQUENCE },
-    { "volumes.*.labels", MERGE_SEQUENCE },
-    { "services.*.annotations", MERGE_SEQUENCE },
-    { "services.*.build", MERGE_BUILD },
-    { "services.*.build.args", MERGE_SEQUENCE },
-    { "services.*.build.additional_contexts", MERGE_SEQUENCE },
-    { "services.*.build.extra_hosts", MERGE_EXTRA_HOSTS },
-    { "services.*.build.labels", MERGE_SEQUENCE },
-    { "services.*.command", MERGE_REPLACE },
-    { "services.*.depends_on", MERGE_DEPENDS_ON },
-    { "services.*.deploy.labels", MERGE_SEQUENCE },
-    { "services.*.dns", MERGE_SEQUENCE },
-    { "services.*.dns_opt", MERGE_SEQUENCE },
-    { "services.*.dns_search", MERGE_SEQUENCE },
-    { "services.*.entrypoint", MERGE_REPLACE },
-    { "services.*.env_file", MERGE_SEQUENCE },
-    { "services.*.label_file", MERGE_SEQUENCE },
-    { "services.*.environment", MERGE_SEQUENCE },
-    { "services.*.extra_hosts", MERGE_EXTRA_HOSTS },
-    { "services.*.healthcheck.test", MERGE_REPLACE },
-    { "services.*.labels", MERGE_SEQUENCE },
-    { "services.*.volumes.*.volume.labels", MERGE_SEQUENCE },
-    { "services.*.logging", MERGE_LOGGING },
-    { "services.*.models", MERGE_MAPPING },
-    { "services.*.networks", MERGE_MAPPING },
-    { "services.*.sysctls", MERGE_SEQUENCE },
-    { "services.*.tmpfs", MERGE_SEQUENCE },
-    { "services.*.ulimits.*", MERGE_REPLACE },
+    { { { "networks", "*", "ipam", "config" } }, MERGE_IPAM_CONFIG },
+    { { { "networks", "*", "labels" } }, MERGE_SEQUENCE },
+    { { { "volumes", "*", "labels" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "annotations" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "build" } }, MERGE_BUILD },
+    { { { "services", "*", "build", "args" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "build", "additional_contexts" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "build", "extra_hosts" } }, MERGE_EXTRA_HOSTS },
+    { { { "services", "*", "build", "labels" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "command" } }, MERGE_REPLACE },
+    { { { "services", "*", "depends_on" } }, MERGE_DEPENDS_ON },
+    { { { "services", "*", "deploy", "labels" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "dns" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "dns_opt" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "dns_search" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "entrypoint" } }, MERGE_REPLACE },
+    { { { "services", "*", "env_file" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "label_file" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "environment" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "extra_hosts" } }, MERGE_EXTRA_HOSTS },
+    { { { "services", "*", "healthcheck", "test" } }, MERGE_REPLACE },
+    { { { "services", "*", "labels" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "volumes", "*", "volume", "labels" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "logging" } }, MERGE_LOGGING },
+    { { { "services", "*", "models" } }, MERGE_MAPPING },
+    { { { "services", "*", "networks" } }, MERGE_MAPPING },
+    { { { "services", "*", "sysctls" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "tmpfs" } }, MERGE_SEQUENCE },
+    { { { "services", "*", "ulimits", "*" } }, MERGE_REPLACE },
 };
 
 enum keyer {
@@ -73,82 +75,82 @@ enum keyer {
 };
 
 static const struct unique {
-    const char *pattern;
+    struct compose_keypath path;
     enum keyer k;
 } unique_rules[] = {
-    { "networks.*.labels", KEY_KV },
-    { "networks.*.ipam.options", KEY_KV },
-    { "services.*.annotations", KEY_KV },
-    { "services.*.build.args", KEY_KV },
-    { "services.*.build.additional_contexts", KEY_KV },
-    { "services.*.build.platform", KEY_KV },
-    { "services.*.build.tags", KEY_KV },
-    { "services.*.build.labels", KEY_KV },
-    { "services.*.cap_add", KEY_KV },
-    { "services.*.cap_drop", KEY_KV },
-    { "services.*.configs", KEY_CONFIG },
-    { "services.*.deploy.labels", KEY_KV },
-    { "services.*.devices", KEY_DEVICE },
-    { "services.*.dns", KEY_KV },
-    { "services.*.dns_opt", KEY_KV },
-    { "services.*.dns_search", KEY_KV },
-    { "services.*.environment", KEY_KV },
-    { "services.*.env_file", KEY_ENVFILE },
-    { "services.*.expose", KEY_EXPOSE },
-    { "services.*.labels", KEY_KV },
-    { "services.*.links", KEY_KV },
-    { "services.*.networks.*.aliases", KEY_KV },
-    { "services.*.networks.*.link_local_ips", KEY_KV },
-    { "services.*.ports", KEY_PORT },
-    { "services.*.profiles", KEY_KV },
-    { "services.*.secrets", KEY_SECRET },
-    { "services.*.sysctls", KEY_KV },
-    { "services.*.tmpfs", KEY_KV },
-    { "services.*.volumes", KEY_VOLUME },
+    { { { "networks", "*", "labels" } }, KEY_KV },
+    { { { "networks", "*", "ipam", "options" } }, KEY_KV },
+    { { { "services", "*", "annotations" } }, KEY_KV },
+    { { { "services", "*", "build", "args" } }, KEY_KV },
+    { { { "services", "*", "build", "additional_contexts" } }, KEY_KV },
+    { { { "services", "*", "build", "platform" } }, KEY_KV },
+    { { { "services", "*", "build", "tags" } }, KEY_KV },
+    { { { "services", "*", "build", "labels" } }, KEY_KV },
+    { { { "services", "*", "cap_add" } }, KEY_KV },
+    { { { "services", "*", "cap_drop" } }, KEY_KV },
+    { { { "services", "*", "configs" } }, KEY_CONFIG },
+    { { { "services", "*", "deploy", "labels" } }, KEY_KV },
+    { { { "services", "*", "devices" } }, KEY_DEVICE },
+    { { { "services", "*", "dns" } }, KEY_KV },
+    { { { "services", "*", "dns_opt" } }, KEY_KV },
+    { { { "services", "*", "dns_search" } }, KEY_KV },
+    { { { "services", "*", "environment" } }, KEY_KV },
+    { { { "services", "*", "env_file" } }, KEY_ENVFILE },
+    { { { "services", "*", "expose" } }, KEY_EXPOSE },
+    { { { "services", "*", "labels" } }, KEY_KV },
+    { { { "services", "*", "links" } }, KEY_KV },
+    { { { "services", "*", "networks", "*", "aliases" } }, KEY_KV },
+    { { { "services", "*", "networks", "*", "link_local_ips" } }, KEY_KV },
+    { { { "services", "*", "ports" } }, KEY_PORT },
+    { { { "services", "*", "profiles" } }, KEY_KV },
+    { { { "services", "*", "secrets" } }, KEY_SECRET },
+    { { { "services", "*", "sysctls" } }, KEY_KV },
+    { { { "services", "*", "tmpfs" } }, KEY_KV },
+    { { { "services", "*", "volumes" } }, KEY_VOLUME },
 };
 
+_Static_assert(BT_ARRAY_SIZE(merge_rules) <= COMPOSE_KEYPATH_SET_MAX, "one bit per rule");
+_Static_assert(BT_ARRAY_SIZE(unique_rules) <= COMPOSE_KEYPATH_SET_MAX, "one bit per rule");
+
+/* The keys from the root, and for each prefix the rules of one table it still matches: the
+ * merge rules while merging, the unique rules while finishing. */
 struct path {
+    struct compose_keypath_index rules;
     const char *key[PATH_MAX_DEPTH];
+    uint64_t set[PATH_MAX_DEPTH + 1];
     size_t n;
 };
 
-static bool
-path_matches(const struct path *p, const char *pattern)
+static void
+path_init(struct path *p, const void *table, size_t stride, size_t n)
 {
-    size_t i = 0;
-    for (const char *s = pattern; *s; i++) {
-        const char *e = strchr(s, '.');
-        size_t len = e ? (size_t) (e - s) : strlen(s);
-        if (i >= p->n)
-            return false;
-        if (!(len == 1 && s[0] == '*') &&
-            (strlen(p->key[i]) != len || strncmp(p->key[i], s, len) != 0))
-            return false;
-        s += len + (e ? 1 : 0);
-    }
-    return i == p->n;
+    compose_keypath_index_init(&p->rules, table, stride, n);
+    p->set[0] = p->rules.all;
+    p->n = 0;
 }
 
-/* Every rule of both tables starts with one of these, at depth 3 to 6. */
-static bool
-may_have_rule(const struct path *p)
+/* Enter key; the caller has checked the depth. */
+static void
+path_push(struct path *p, const char *key)
 {
-    if (p->n < 3 || p->n > 6)
-        return false;
-    const char *top = p->key[0];
-    return strcmp(top, "services") == 0 || strcmp(top, "networks") == 0 ||
-           strcmp(top, "volumes") == 0;
+    p->key[p->n] = key;
+    p->set[p->n + 1] = compose_keypath_narrow(&p->rules, p->set[p->n], p->n, key, false);
+    p->n++;
+}
+
+/* The first rule (in table order) of the set at the path's depth that the whole path matches,
+ * or -1. */
+static int
+path_rule(const struct path *p, uint64_t set)
+{
+    return compose_keypath_whole(&p->rules, set, p->n);
 }
 
 static enum strategy
 strategy_for(const struct path *p)
 {
-    if (!may_have_rule(p))
-        return MERGE_DEFAULT;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(merge_rules); i++)
-        if (path_matches(p, merge_rules[i].pattern))
-            return merge_rules[i].s;
-    return MERGE_DEFAULT;
+    int i = path_rule(p, p->set[p->n]);
+    return i < 0 ? MERGE_DEFAULT : merge_rules[i].s;
 }
 
 static char *
@@ -183,6 +185,27 @@ is_null(const struct compose_node *n)
     return !n || (n->kind == COMPOSE_NODE_SCALAR && compose_scalar_type(n) == COMPOSE_SCALAR_NULL);
 }
 
+/* A new string scalar "key=val", or "key" when val is NULL: the text made once, in place (what
+ * compose_node_scalar() of a formatted string gives, without formatting and copying). */
+static struct compose_node *
+kv_scalar(struct bt_arena *a, const struct compose_pos *pos, const char *key, const char *val)
+{
+    size_t klen = strlen(key), vlen = val ? strlen(val) : 0;
+    size_t len = val ? klen + 1 + vlen : klen;
+    char *text = bt_arena_alloc(a, len + 1);
+    memcpy(text, key, klen);
+    if (val) {
+        text[klen] = '=';
+        memcpy(text + klen + 1, val, vlen);
+    }
+    struct compose_node *n = bt_arena_alloc(a, sizeof *n);
+    n->kind = COMPOSE_NODE_SCALAR;
+    n->pos = *pos;
+    n->str = text;
+    n->len = len;
+    return n;
+}
+
 /* A mapping entry as "k=v" (or "k" for null); sequence values give one entry each. */
 static void
 kv_append(struct bt_arena *a, struct compose_node *seq, size_t *cap, const struct compose_pair *p)
@@ -198,14 +221,14 @@ kv_append(struct bt_arena *a, struct compose_node *seq, size_t *cap, const struc
     }
     for (size_t i = 0; i < count; i++) {
         const struct compose_node *one = v && v->kind == COMPOSE_NODE_SEQ ? v->items[i] : v;
-        const char *text;
+        const char *val;
         if (is_null(one))
-            text = p->key->str;
+            val = NULL;
         else if (one->kind == COMPOSE_NODE_SCALAR)
-            text = bt_arena_printf(a, "%s=%s", p->key->str, one->str);
+            val = one->str;
         else
-            text = bt_arena_printf(a, "%s=", p->key->str); /* not scalar: schema reports it */
-        seq->items[seq->n++] = compose_node_scalar(a, one ? &one->pos : &p->key->pos, text, false);
+            val = ""; /* not scalar: schema reports it */
+        seq->items[seq->n++] = kv_scalar(a, one ? &one->pos : &p->key->pos, p->key->str, val);
     }
 }
 
@@ -334,29 +357,49 @@ merge_mappings(struct bt_arena *a, struct path *p, const struct compose_node *ba
     if (p->n >= PATH_MAX_DEPTH)
         return bt_err_set_at(err, over->pos.file, over->pos.line, over->pos.col, BT_EINVALID,
                              "nesting deeper than %d levels", PATH_MAX_DEPTH);
-    for (size_t i = 0; i < over->n; i++) {
+    /* Big mappings (the services of two files) find their keys through an index. */
+    struct compose_map_index x = { 0 };
+    bool indexed = base->n + over->n >= COMPOSE_MAP_INDEX_MIN;
+    if (indexed)
+        compose_map_index_init(&x, m->pairs, m->n);
+    int r = 0;
+    for (size_t i = 0; i < over->n && r == 0; i++) {
         const struct compose_pair *op = &over->pairs[i];
         size_t j = 0;
-        while (j < m->n && strcmp(m->pairs[j].key->str, op->key->str) != 0)
-            j++;
+        if (indexed) {
+            j = compose_map_index_find_str(&x, op->key->str);
+            j = j == SIZE_MAX ? m->n : j;
+        } else {
+            while (j < m->n && strcmp(m->pairs[j].key->str, op->key->str) != 0)
+                j++;
+        }
         if (op->val && op->val->tag == COMPOSE_TAG_RESET) {
-            if (j < m->n) /* !reset: the key goes, whatever the base said */
+            if (j < m->n) { /* !reset: the key goes, whatever the base said */
                 memmove(&m->pairs[j], &m->pairs[j + 1], (m->n - j - 1) * sizeof *m->pairs);
-            m->n -= j < m->n;
+                m->n--;
+                if (indexed) { /* the pairs after j moved */
+                    compose_map_index_release(&x);
+                    compose_map_index_init(&x, m->pairs, m->n);
+                }
+            }
             continue;
         }
         if (j == m->n) {
             m->pairs[m->n++] = *op;
+            if (indexed)
+                compose_map_index_add(&x);
             continue;
         }
-        p->key[p->n++] = op->key->str;
-        struct compose_node *merged;
-        int r = merge_at(a, p, m->pairs[j].val, op->val, &merged, err);
+        path_push(p, op->key->str);
+        struct compose_node *merged = NULL;
+        r = merge_at(a, p, m->pairs[j].val, op->val, &merged, err);
         p->n--;
-        if (r < 0)
-            return r;
-        m->pairs[j].val = merged;
+        if (r == 0)
+            m->pairs[j].val = merged;
     }
+    compose_map_index_release(&x);
+    if (r < 0)
+        return r;
     *ret = m;
     return 0;
 }
@@ -424,7 +467,8 @@ merge_at(struct bt_arena *a, struct path *p, const struct compose_node *base,
         *ret = (struct compose_node *) over;
         return 0;
     }
-    switch (strategy_for(p)) {
+    enum strategy strategy = strategy_for(p);
+    switch (strategy) {
     case MERGE_REPLACE:
         *ret = (struct compose_node *) over;
         return 0;
@@ -437,13 +481,13 @@ merge_at(struct bt_arena *a, struct path *p, const struct compose_node *base,
             *ret = (struct compose_node *) (r ? r : l);
             return 0;
         }
-        *ret = append_seqs(a, l, r, strategy_for(p) == MERGE_EXTRA_HOSTS);
+        *ret = append_seqs(a, l, r, strategy == MERGE_EXTRA_HOSTS);
         return 0;
     }
     case MERGE_DEPENDS_ON:
     case MERGE_MAPPING:
-        base = to_mapping(a, base, strategy_for(p) == MERGE_DEPENDS_ON);
-        over = to_mapping(a, over, strategy_for(p) == MERGE_DEPENDS_ON);
+        base = to_mapping(a, base, strategy == MERGE_DEPENDS_ON);
+        over = to_mapping(a, over, strategy == MERGE_DEPENDS_ON);
         break;
     case MERGE_BUILD:
         if (base->kind == COMPOSE_NODE_SCALAR || over->kind == COMPOSE_NODE_SCALAR) {
@@ -494,7 +538,8 @@ int
 compose_merge(struct bt_arena *a, const struct compose_node *base, const struct compose_node *over,
               struct compose_node **ret, struct bt_err **err)
 {
-    struct path p = { .n = 0 };
+    struct path p;
+    path_init(&p, merge_rules, sizeof *merge_rules, BT_ARRAY_SIZE(merge_rules));
     if (base && over && (base->kind != COMPOSE_NODE_MAP || over->kind != COMPOSE_NODE_MAP) &&
         !is_null(base) && !is_null(over))
         return bt_err_set_at(err, over->pos.file, over->pos.line, over->pos.col, BT_EINVALID,
@@ -615,7 +660,7 @@ finish_at(struct bt_arena *a, struct path *p, struct compose_node *n, struct bt_
             return bt_err_set_at(err, n->pos.file, n->pos.line, n->pos.col, BT_EINVALID,
                                  "nesting deeper than %d levels", PATH_MAX_DEPTH);
         for (size_t i = 0; i < n->n; i++) {
-            p->key[p->n++] = n->pairs[i].key->str;
+            path_push(p, n->pairs[i].key->str);
             int r = finish_at(a, p, n->pairs[i].val, err);
             p->n--;
             if (r < 0)
@@ -627,8 +672,10 @@ finish_at(struct bt_arena *a, struct path *p, struct compose_node *n, struct bt_
             if (n->items[i]->tag != COMPOSE_TAG_RESET)
                 n->items[o++] = n->items[i];
         n->n = o;
-        for (size_t i = 0; may_have_rule(p) && i < BT_ARRAY_SIZE(unique_rules); i++)
-            if (path_matches(p, unique_rules[i].pattern) && dedup(a, n, unique_rules[i].k, err) < 0)
+        /* Every rule the path matches whole, in table order. */
+        uint64_t set = p->set[p->n];
+        for (int k; (k = path_rule(p, set)) >= 0; set &= ~((uint64_t) 1 << k))
+            if (dedup(a, n, unique_rules[k].k, err) < 0)
                 return -1;
         for (size_t i = 0; i < n->n; i++)
             if (finish_at(a, p, n->items[i], err) < 0)
@@ -641,7 +688,8 @@ int
 compose_merge_finish(struct bt_arena *a, struct compose_node *root, struct compose_node **ret,
                      struct bt_err **err)
 {
-    struct path p = { .n = 0 };
+    struct path p;
+    path_init(&p, unique_rules, sizeof *unique_rules, BT_ARRAY_SIZE(unique_rules));
     if (!root || root->tag == COMPOSE_TAG_RESET) {
         *ret = NULL;
         return 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The checks of the schema validator: one YAML node against one (already loaded and verified)
- * schema, keyword by keyword, stopping at the first problem in document order. For oneOf/anyOf
- * it keeps the failure of the alternative that came closest, so the user reads "must be one of:
- * ..." from the branch meant for a mapping rather than "matches no alternative".
+ * The checks of the schema validator: one YAML node against one (already loaded, verified and
+ * compiled) schema, keyword by keyword, stopping at the first problem in document order. For
+ * oneOf/anyOf it keeps the failure of the alternative that came closest, so the user reads "must
+ * be one of: ..." from the branch meant for a mapping rather than "matches no alternative".
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@ struct seg {
 };
 
 struct vctx {
-    const struct compose_schema *s;
     struct seg path[COMPOSE_SCHEMA_MAX_LEVEL + 1];
     size_t npath;
     unsigned level;
@@ -200,11 +199,12 @@ fail_type(struct vctx *c, struct fail *f, const struct compose_node *n, const js
     return false;
 }
 
-static bool check(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f);
+static bool check(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+                  struct fail *f);
 
 /* Check a child of n (key, or index when key is NULL) against sub. */
 static bool
-check_child(struct vctx *c, const json_t *sub, const struct compose_node *child,
+check_child(struct vctx *c, const struct compose_cschema *sub, const struct compose_node *child,
             const struct compose_node *key, size_t index, struct fail *f)
 {
     c->path[c->npath++] = (struct seg){ key, index };
@@ -215,25 +215,13 @@ check_child(struct vctx *c, const json_t *sub, const struct compose_node *child,
 
 /* ---- type, enum, const ---- */
 
-static unsigned
-type_mask(const json_t *t)
-{
-    if (json_is_string(t))
-        return compose_schema_type_bit(json_string_value(t));
-    unsigned m = 0;
-    for (size_t i = 0; i < json_array_size(t); i++)
-        m |= compose_schema_type_bit(json_string_value(json_array_get(t, i)));
-    return m;
-}
-
 static bool
-check_type(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_type(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+           unsigned types, struct fail *f)
 {
-    const json_t *t = json_object_get(sch, "type");
-    if (!t)
+    if (!sch->type)
         return true;
-    unsigned want = type_mask(t);
-    return (compose_schema_node_types(n) & want) || fail_type(c, f, n, t, want);
+    return (types & sch->type_mask) || fail_type(c, f, n, sch->type, sch->type_mask);
 }
 
 /* An enum or const failure whose values all have other types than n counts as a type
@@ -287,9 +275,12 @@ fail_enum(struct vctx *c, struct fail *f, const struct compose_node *n, const js
 }
 
 static bool
-check_enum(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_enum(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+           struct fail *f)
 {
-    const json_t *k = json_object_get(sch, "const");
+    if (!sch->rare)
+        return true;
+    const json_t *k = sch->rare->const_val;
     if (k && !compose_schema_node_equal_json(n, k)) {
         bt_autofree char *v = value_str(n);
         bt_autofree char *want = json_str(k);
@@ -299,7 +290,7 @@ check_enum(struct vctx *c, const json_t *sch, const struct compose_node *n, stru
         set_value_want(f, n, k, false);
         return false;
     }
-    const json_t *e = json_object_get(sch, "enum");
+    const json_t *e = sch->rare->enum_vals;
     if (!e)
         return true;
     for (size_t i = 0; i < json_array_size(e); i++)
@@ -311,27 +302,27 @@ check_enum(struct vctx *c, const json_t *sch, const struct compose_node *n, stru
 /* ---- numbers and strings ---- */
 
 static bool
-check_number(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_number(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+             struct fail *f)
 {
     static const struct {
-        const char *kw;
         int bad1, bad2; /* results of compose_schema_num_cmp(value, limit) that fail */
         const char *what;
-    } rules[] = {
-        { "minimum", -1, -1, "at least" },
-        { "maximum", 1, 1, "at most" },
-        { "exclusiveMinimum", -1, 0, "greater than" },
-        { "exclusiveMaximum", 1, 0, "less than" },
+    } rules[COMPOSE_LIM_COUNT] = {
+        [COMPOSE_LIM_MINIMUM] = { -1, -1, "at least" },
+        [COMPOSE_LIM_MAXIMUM] = { 1, 1, "at most" },
+        [COMPOSE_LIM_EXCL_MINIMUM] = { -1, 0, "greater than" },
+        [COMPOSE_LIM_EXCL_MAXIMUM] = { 1, 0, "less than" },
     };
-    struct compose_num v, lim;
-    if (!compose_schema_node_num(n, &v))
+    const struct compose_cschema_rare *rare = sch->rare;
+    struct compose_num v;
+    if (!rare || !rare->has_lim || !compose_schema_node_num(n, &v))
         return true;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(rules); i++) {
-        const json_t *j = json_object_get(sch, rules[i].kw);
+    for (size_t i = 0; i < COMPOSE_LIM_COUNT; i++) {
+        const json_t *j = rare->lim[i];
         if (!j)
             continue;
-        compose_schema_json_num(j, &lim);
-        int r = compose_schema_num_cmp(&v, &lim);
+        int r = compose_schema_num_cmp(&v, &rare->lim_num[i]);
         if (r == rules[i].bad1 || r == rules[i].bad2 || r == 2) {
             bt_autofree char *want = json_str(j);
             bt_autofree char *got = show(n);
@@ -339,6 +330,14 @@ check_number(struct vctx *c, const json_t *sch, const struct compose_node *n, st
         }
     }
     return true;
+}
+
+/* Whether the compiled pattern re matches somewhere in the scalar n. */
+static bool
+search(const struct compose_re *re, const struct compose_node *n)
+{
+    BT_ASSERT(re); /* every pattern of the schema was compiled at load */
+    return compose_re_search(re, n->str, n->len);
 }
 
 /* Characters as JSON Schema counts them: code points (UTF-8 continuation bytes do not count). */
@@ -352,20 +351,21 @@ char_count(const struct compose_node *n)
 }
 
 static bool
-check_string(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_string(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+             unsigned types, struct fail *f)
 {
-    if (!(compose_schema_node_types(n) & SCHEMA_STRING))
+    if (!(types & SCHEMA_STRING))
         return true;
-    const json_t *lo = json_object_get(sch, "minLength"), *hi = json_object_get(sch, "maxLength");
+    const json_t *lo = sch->rare ? sch->rare->min_len : NULL;
+    const json_t *hi = sch->rare ? sch->rare->max_len : NULL;
     if (lo && char_count(n) < (size_t) json_integer_value(lo))
         return fail_at(c, f, n, n, c->npath, "must be at least %lld character%s long",
                        (long long) json_integer_value(lo), plural(json_integer_value(lo)));
     if (hi && char_count(n) > (size_t) json_integer_value(hi))
         return fail_at(c, f, n, n, c->npath, "must be at most %lld character%s long",
                        (long long) json_integer_value(hi), plural(json_integer_value(hi)));
-    const json_t *p = json_object_get(sch, "pattern");
-    if (p &&
-        !compose_re_search(compose_schema_pattern(c->s, json_string_value(p)), n->str, n->len)) {
+    const json_t *p = sch->pattern;
+    if (p && !search(sch->pattern_re, n)) {
         bt_autofree char *v = value_str(n);
         bt_autofree char *pat = json_str_max(p, PATTERN_SHOW_MAX);
         return fail_at(c, f, n, n, c->npath, "invalid %s %s: must match '%s'",
@@ -443,7 +443,8 @@ fail_unknown_key(struct vctx *c, const json_t *sch, const struct compose_node *k
 
 /* propertyNames: the key, as the string it is in JSON. */
 static bool
-check_key_name(struct vctx *c, const json_t *names, const struct compose_node *key, struct fail *f)
+check_key_name(struct vctx *c, const struct compose_cschema *names, const struct compose_node *key,
+               struct fail *f)
 {
     struct compose_node k = *key;
     k.plain = false;
@@ -462,52 +463,49 @@ check_key_name(struct vctx *c, const json_t *names, const struct compose_node *k
 }
 
 static bool
-check_pair(struct vctx *c, const json_t *sch, const struct compose_pair *p, struct fail *f)
+check_pair(struct vctx *c, const struct compose_cschema *sch, const struct compose_pair *p,
+           struct fail *f)
 {
-    const json_t *props = json_object_get(sch, "properties");
-    const json_t *pp = json_object_get(sch, "patternProperties");
-    const json_t *more = json_object_get(sch, "additionalProperties");
-    const json_t *names = json_object_get(sch, "propertyNames");
-    if (names && !check_key_name(c, names, p->key, f))
+    if (sch->names && !check_key_name(c, sch->names, p->key, f))
         return false;
     bool matched = false;
-    const json_t *sub = props ? json_object_getn(props, p->key->str, p->key->len) : NULL;
+    const struct compose_cschema *sub = compose_cschema_prop(sch, p->key->str, p->key->len);
     if (sub) {
         matched = true;
         if (!check_child(c, sub, p->val, p->key, 0, f))
             return false;
     }
-    for (void *it = json_object_iter((json_t *) pp); it;
-         it = json_object_iter_next((json_t *) pp, it)) {
-        const char *pat = json_object_iter_key(it);
-        sub = json_object_iter_value(it);
-        if (!compose_re_search(compose_schema_pattern(c->s, pat), p->key->str, p->key->len))
+    for (size_t i = 0; i < sch->npprops; i++) {
+        if (!search(sch->pprops[i].re, p->key))
             continue;
         matched = true;
-        if (!check_child(c, sub, p->val, p->key, 0, f))
+        if (!check_child(c, sch->pprops[i].sch, p->val, p->key, 0, f))
             return false;
     }
-    if (matched || !more)
+    if (matched || !sch->more)
         return true;
-    if (json_is_false(more))
-        return fail_unknown_key(c, sch, p->key, f);
-    return check_child(c, more, p->val, p->key, 0, f);
+    if (sch->more->kind == COMPOSE_CSCHEMA_FALSE)
+        return fail_unknown_key(c, sch->json, p->key, f);
+    return check_child(c, sch->more, p->val, p->key, 0, f);
 }
 
 static bool
-check_object(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_object(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+             struct fail *f)
 {
     for (size_t i = 0; i < n->n; i++)
         if (!check_pair(c, sch, &n->pairs[i], f))
             return false;
-    const json_t *req = json_object_get(sch, "required");
-    for (size_t i = 0; i < json_array_size(req); i++) {
-        const char *name = json_string_value(json_array_get(req, i));
+    const struct compose_cschema_rare *rare = sch->rare;
+    if (!rare)
+        return true;
+    for (size_t i = 0; i < rare->nrequired; i++) {
+        const char *name = rare->required[i];
         if (!compose_map_get(n, name))
             return fail_at(c, f, n, n, c->npath, "missing required key '%s'", name);
     }
-    const json_t *lo = json_object_get(sch, "minProperties");
-    const json_t *hi = json_object_get(sch, "maxProperties");
+    const json_t *lo = rare->min_props;
+    const json_t *hi = rare->max_props;
     if (lo && n->n < (size_t) json_integer_value(lo))
         return fail_at(c, f, n, n, c->npath, "must have at least %lld key%s, got %zu",
                        (long long) json_integer_value(lo), plural(json_integer_value(lo)), n->n);
@@ -564,21 +562,22 @@ find_duplicate(const struct compose_node *n, size_t *ret_i, size_t *ret_j)
 }
 
 static bool
-check_array(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_array(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+            struct fail *f)
 {
-    const json_t *lo = json_object_get(sch, "minItems"), *hi = json_object_get(sch, "maxItems");
+    const json_t *lo = sch->rare ? sch->rare->min_items : NULL;
+    const json_t *hi = sch->rare ? sch->rare->max_items : NULL;
     if (lo && n->n < (size_t) json_integer_value(lo))
         return fail_at(c, f, n, n, c->npath, "must have at least %lld item%s, got %zu",
                        (long long) json_integer_value(lo), plural(json_integer_value(lo)), n->n);
     if (hi && n->n > (size_t) json_integer_value(hi))
         return fail_at(c, f, n, n, c->npath, "must have at most %lld item%s, got %zu",
                        (long long) json_integer_value(hi), plural(json_integer_value(hi)), n->n);
-    const json_t *items = json_object_get(sch, "items");
-    for (size_t i = 0; items && i < n->n; i++)
-        if (!check_child(c, items, n->items[i], NULL, i, f))
+    for (size_t i = 0; sch->items && i < n->n; i++)
+        if (!check_child(c, sch->items, n->items[i], NULL, i, f))
             return false;
     size_t i, j;
-    if (!json_is_true(json_object_get(sch, "uniqueItems")) || !find_duplicate(n, &i, &j))
+    if (!sch->unique || !find_duplicate(n, &i, &j))
         return true;
     const struct compose_node *dup = n->items[j];
     c->path[c->npath++] = (struct seg){ NULL, j };
@@ -613,16 +612,16 @@ better(const struct fail *a, const struct fail *b, const struct compose_node *n)
 }
 
 static bool
-check_alternatives(struct vctx *c, const json_t *alts, const struct compose_node *n, bool one,
-                   struct fail *f)
+check_alternatives(struct vctx *c, const struct compose_cschema *const *alts, size_t nalts,
+                   const struct compose_node *n, bool one, struct fail *f)
 {
     struct fail best = { 0 };
     unsigned want = 0;
     bool all_type = true;
     size_t matches = 0, first = 0, i;
-    for (i = 0; i < json_array_size(alts); i++) {
+    for (i = 0; i < nalts; i++) {
         struct fail bf = { 0 };
-        if (check(c, json_array_get(alts, i), n, &bf)) {
+        if (check(c, alts[i], n, &bf)) {
             if (!one || matches++ > 0)
                 break;
             first = i;
@@ -639,7 +638,7 @@ check_alternatives(struct vctx *c, const json_t *alts, const struct compose_node
             fail_release(&bf);
         }
     }
-    bool ok = one ? matches == 1 : i < json_array_size(alts);
+    bool ok = one ? matches == 1 : i < nalts;
     if (ok) {
         fail_release(&best);
         return true;
@@ -660,22 +659,22 @@ check_alternatives(struct vctx *c, const json_t *alts, const struct compose_node
 }
 
 static bool
-check_combinators(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_combinators(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+                  struct fail *f)
 {
-    const json_t *all = json_object_get(sch, "allOf");
-    for (size_t i = 0; i < json_array_size(all); i++)
-        if (!check(c, json_array_get(all, i), n, f))
+    const struct compose_cschema_rare *rare = sch->rare;
+    if (!rare)
+        return true;
+    for (size_t i = 0; i < rare->nall; i++)
+        if (!check(c, rare->all[i], n, f))
             return false;
-    const json_t *any = json_object_get(sch, "anyOf");
-    if (any && !check_alternatives(c, any, n, false, f))
+    if (rare->has_any && !check_alternatives(c, rare->any, rare->nany, n, false, f))
         return false;
-    const json_t *one = json_object_get(sch, "oneOf");
-    if (one && !check_alternatives(c, one, n, true, f))
+    if (rare->has_one && !check_alternatives(c, rare->one, rare->none, n, true, f))
         return false;
-    const json_t *not = json_object_get(sch, "not");
-    if (not ) {
+    if (rare->not_sch) {
         struct fail tmp = { 0 };
-        bool matched = check(c, not, n, &tmp);
+        bool matched = check(c, rare->not_sch, n, &tmp);
         fail_release(&tmp);
         if (matched) {
             bt_autofree char *v = value_str(n);
@@ -689,16 +688,16 @@ check_combinators(struct vctx *c, const json_t *sch, const struct compose_node *
 /* ---- one schema ---- */
 
 static bool
-check_keywords(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check_keywords(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+               struct fail *f)
 {
-    const json_t *ref = json_object_get(sch, "$ref");
-    if (ref) {
-        const json_t *target = compose_schema_resolve(c->s, json_string_value(ref));
-        BT_ASSERT(target); /* resolved once at load */
-        if (!check(c, target, n, f))
+    if (sch->ref) {
+        BT_ASSERT(sch->ref_sch); /* resolved once at load */
+        if (!check(c, sch->ref_sch, n, f))
             return false;
     }
-    if (!check_type(c, sch, n, f) || !check_enum(c, sch, n, f))
+    unsigned types = compose_schema_node_types(n);
+    if (!check_type(c, sch, n, types, f) || !check_enum(c, sch, n, f))
         return false;
     bool ok = true;
     if (n->kind == COMPOSE_NODE_MAP)
@@ -706,16 +705,17 @@ check_keywords(struct vctx *c, const json_t *sch, const struct compose_node *n, 
     else if (n->kind == COMPOSE_NODE_SEQ)
         ok = check_array(c, sch, n, f);
     else
-        ok = check_number(c, sch, n, f) && check_string(c, sch, n, f);
+        ok = check_number(c, sch, n, f) && check_string(c, sch, n, types, f);
     return ok && check_combinators(c, sch, n, f);
 }
 
 static bool
-check(struct vctx *c, const json_t *sch, const struct compose_node *n, struct fail *f)
+check(struct vctx *c, const struct compose_cschema *sch, const struct compose_node *n,
+      struct fail *f)
 {
-    if (json_is_true(sch))
+    if (sch->kind == COMPOSE_CSCHEMA_TRUE)
         return true;
-    if (json_is_false(sch)) {
+    if (sch->kind == COMPOSE_CSCHEMA_FALSE) {
         bt_autofree char *v = value_str(n);
         return fail_at(c, f, n, n, c->npath, "%s %s is not allowed here",
                        c->key_mode ? "key" : "value", v);
@@ -738,9 +738,8 @@ compose_schema_check(const struct compose_schema *s, const struct compose_node *
         .kind = COMPOSE_NODE_SCALAR, .str = "", .len = 0, .plain = true
     };
     bt_autofree struct vctx *c = bt_xcalloc(1, sizeof *c);
-    c->s = s;
     struct fail f = { 0 };
-    if (check(c, s->root, root ? root : &null_node, &f))
+    if (check(c, s->croot, root ? root : &null_node, &f))
         return true;
     *ret = (struct compose_schema_fail){ f.at, f.path, f.msg, f.hint };
     return false;

@@ -13,6 +13,7 @@
 
 #include "compose/node.h"
 #include "compose/schema.h"
+#include "engine/base/arena.h"
 
 /* ---- patterns (schema-regex.c) ----
  *
@@ -78,6 +79,86 @@ bool compose_schema_nodes_equal(const struct compose_node *a, const struct compo
 /* A hash consistent with compose_schema_nodes_equal(). */
 uint64_t compose_schema_node_hash(const struct compose_node *n);
 
+/* ---- the compiled schema (schema-compile.c) ----
+ *
+ * What the checker walks: every schema it can reach, each keyword read from the JSON once, with
+ * subschemas and $ref targets linked, patterns compiled and properties in a hash table. The
+ * JSON stays alongside for messages. Built at load, read only afterwards; the memory belongs to
+ * the schema's arena.
+ */
+
+enum compose_cschema_kind {
+    COMPOSE_CSCHEMA_TRUE,   /* true: anything */
+    COMPOSE_CSCHEMA_FALSE,  /* false: nothing */
+    COMPOSE_CSCHEMA_OBJECT, /* the keywords below; any other JSON value reads as {} */
+};
+
+/* The number keywords, in the order they are checked. */
+enum {
+    COMPOSE_LIM_MINIMUM,
+    COMPOSE_LIM_MAXIMUM,
+    COMPOSE_LIM_EXCL_MINIMUM,
+    COMPOSE_LIM_EXCL_MAXIMUM
+};
+#define COMPOSE_LIM_COUNT 4
+
+struct compose_cschema;
+
+struct compose_cprop {
+    const char *key; /* NULL in an empty slot */
+    size_t len;
+    const struct compose_cschema *sch;
+};
+
+struct compose_cpattern {
+    const struct compose_re *re; /* NULL: not compiled at load (a schema no keyword led to) */
+    const struct compose_cschema *sch;
+};
+
+/* The keywords few schemas use, kept apart so the common schema stays small. */
+struct compose_cschema_rare {
+    const json_t *const_val, *enum_vals;
+    const json_t *lim[COMPOSE_LIM_COUNT];
+    struct compose_num lim_num[COMPOSE_LIM_COUNT];
+    bool has_lim;
+    const json_t *min_len, *max_len;
+    const char **required;
+    size_t nrequired;
+    const json_t *min_props, *max_props;
+    const json_t *min_items, *max_items;
+    /* combinators; has_any/has_one: the keyword is there (even when it holds no schema) */
+    const struct compose_cschema **all, **any, **one;
+    size_t nall, nany, none;
+    bool has_any, has_one;
+    const struct compose_cschema *not_sch; /* "not" */
+};
+
+struct compose_cschema {
+    enum compose_cschema_kind kind;
+    unsigned type_mask; /* the bits of the types "type" names */
+    const json_t *json;
+    const json_t *ref;                     /* "$ref" */
+    const struct compose_cschema *ref_sch; /* its target; NULL when it did not resolve at load */
+    const json_t *type;
+    const json_t *pattern;
+    const struct compose_re *pattern_re;
+    /* mappings */
+    struct compose_cprop *props; /* open addressing, props_mask + 1 slots; NULL: none */
+    size_t props_mask;
+    struct compose_cpattern *pprops; /* patternProperties, in the document's order */
+    size_t npprops;
+    const struct compose_cschema *more;  /* additionalProperties, or NULL */
+    const struct compose_cschema *names; /* propertyNames, or NULL */
+    /* sequences */
+    const struct compose_cschema *items;
+    bool unique;
+    const struct compose_cschema_rare *rare; /* NULL when it has none of those keywords */
+};
+
+/* The schema of properties key (len bytes) in sch, or NULL. */
+const struct compose_cschema *compose_cschema_prop(const struct compose_cschema *sch,
+                                                   const char *key, size_t len);
+
 /* ---- the loaded schema (schema.c) ---- */
 
 struct compose_schema_pattern {
@@ -90,12 +171,50 @@ struct compose_schema {
     json_t *root;
     struct compose_schema_pattern *pats; /* sorted by src, each pattern once */
     size_t npats;
+    const struct compose_cschema *croot; /* root, compiled */
+    struct bt_arena *arena;              /* holds the compiled schemas */
 };
 
-/* The compiled form of a pattern of the schema (every one was compiled at load). */
+/* The compiled form of a pattern of the schema; NULL when it was not compiled at load. */
 const struct compose_re *compose_schema_pattern(const struct compose_schema *s, const char *src);
 /* The target of a $ref (every one was resolved once at load). */
 const json_t *compose_schema_resolve(const struct compose_schema *s, const char *ref);
+/* The keywords the checker reads (the others are all COMPOSE_KW_OTHER). */
+enum compose_kw {
+    COMPOSE_KW_OTHER,
+    COMPOSE_KW_REF,
+    COMPOSE_KW_TYPE,
+    COMPOSE_KW_CONST,
+    COMPOSE_KW_ENUM,
+    COMPOSE_KW_MINIMUM,
+    COMPOSE_KW_MAXIMUM,
+    COMPOSE_KW_EXCL_MINIMUM,
+    COMPOSE_KW_EXCL_MAXIMUM,
+    COMPOSE_KW_MIN_LENGTH,
+    COMPOSE_KW_MAX_LENGTH,
+    COMPOSE_KW_PATTERN,
+    COMPOSE_KW_PROPERTIES,
+    COMPOSE_KW_PATTERN_PROPERTIES,
+    COMPOSE_KW_ADDITIONAL_PROPERTIES,
+    COMPOSE_KW_PROPERTY_NAMES,
+    COMPOSE_KW_REQUIRED,
+    COMPOSE_KW_MIN_PROPERTIES,
+    COMPOSE_KW_MAX_PROPERTIES,
+    COMPOSE_KW_ITEMS,
+    COMPOSE_KW_MIN_ITEMS,
+    COMPOSE_KW_MAX_ITEMS,
+    COMPOSE_KW_UNIQUE_ITEMS,
+    COMPOSE_KW_ALL_OF,
+    COMPOSE_KW_ANY_OF,
+    COMPOSE_KW_ONE_OF,
+    COMPOSE_KW_NOT,
+    COMPOSE_KW_COUNT /* not a keyword */
+};
+
+/* The keyword a member of a schema object is (its name has len bytes, as jansson keeps it). */
+enum compose_kw compose_schema_keyword(const char *name, size_t len);
+/* Compile the loaded schema s (patterns compiled and sorted) into s->croot. */
+void compose_schema_compile(struct compose_schema *s);
 
 /* ---- checking (schema-check.c) ---- */
 

@@ -15,6 +15,8 @@
 
 #define REPEAT_MAX 1000 /* the n and m of {n,m} */
 #define NEST_MAX 64     /* groups inside groups */
+#define PREFIX_MAX 32   /* bytes of the literal prefix an anchored pattern is screened with */
+#define STACK_PROG 128  /* programs up to this size search without allocating */
 
 enum re_op {
     OP_CHAR,  /* one code point */
@@ -38,7 +40,8 @@ struct re_node {
 struct re_class {
     bool neg;
     size_t n;
-    uint32_t (*r)[2]; /* inclusive ranges */
+    uint32_t (*r)[2];  /* inclusive ranges */
+    uint64_t ascii[2]; /* the answer for code points below 128, one bit each (neg applied) */
 };
 
 enum inst_op { I_CHAR, I_ANY, I_CLASS, I_BOL, I_EOL, I_SPLIT, I_JMP, I_MATCH };
@@ -54,6 +57,13 @@ struct compose_re {
     size_t n;
     struct re_class *classes;
     size_t nclasses;
+    /* A pattern starting with '^' and ASCII literals can only match a string starting with
+     * them (nothing jumps into that straight run); when the program ends right after them,
+     * the prefix is the whole answer. */
+    bool anchored;
+    unsigned char prefix[PREFIX_MAX];
+    size_t nprefix;
+    bool prefix_only;
 };
 
 struct parser {
@@ -482,6 +492,32 @@ gen(struct emitter *e, int node)
     }
 }
 
+static bool class_has_slow(const struct re_class *cl, uint32_t c);
+
+static void
+class_fill_ascii(struct re_class *cl)
+{
+    for (uint32_t c = 0; c < 128; c++)
+        if (class_has_slow(cl, c))
+            cl->ascii[c >> 6] |= 1ull << (c & 63);
+}
+
+/* The literal prefix of an anchored program (see struct compose_re). */
+static void
+screen_init(struct compose_re *re)
+{
+    if (re->n == 0 || re->prog[0].op != I_BOL)
+        return;
+    re->anchored = true;
+    size_t pc = 1;
+    while (pc < re->n && re->prog[pc].op == I_CHAR && re->prog[pc].c < 0x80 &&
+           re->nprefix < PREFIX_MAX) {
+        re->prefix[re->nprefix++] = (unsigned char) re->prog[pc].c;
+        pc++;
+    }
+    re->prefix_only = pc < re->n && re->prog[pc].op == I_MATCH;
+}
+
 int
 compose_re_compile(const char *pattern, struct compose_re **ret_re, char **ret_why)
 {
@@ -511,7 +547,12 @@ compose_re_compile(const char *pattern, struct compose_re **ret_re, char **ret_w
         return -EINVAL;
     }
     struct compose_re *re = bt_xcalloc(1, sizeof *re);
-    *re = (struct compose_re){ e.prog, e.n, ps.classes, ps.nclasses };
+    *re = (struct compose_re){
+        .prog = e.prog, .n = e.n, .classes = ps.classes, .nclasses = ps.nclasses
+    };
+    for (size_t i = 0; i < re->nclasses; i++)
+        class_fill_ascii(&re->classes[i]);
+    screen_init(re);
     *ret_re = re;
     return 0;
 }
@@ -579,12 +620,20 @@ add_thread(struct vm *vm, struct threads *l, int pc, unsigned step)
 }
 
 static bool
-class_has(const struct re_class *cl, uint32_t c)
+class_has_slow(const struct re_class *cl, uint32_t c)
 {
     bool in = false;
     for (size_t i = 0; i < cl->n && !in; i++)
         in = c >= cl->r[i][0] && c <= cl->r[i][1];
     return in != cl->neg;
+}
+
+static bool
+class_has(const struct re_class *cl, uint32_t c)
+{
+    if (c < 128)
+        return (cl->ascii[c >> 6] >> (c & 63)) & 1;
+    return class_has_slow(cl, c);
 }
 
 static bool
@@ -605,10 +654,24 @@ inst_takes(const struct compose_re *re, const struct inst *in, uint32_t c)
 bool
 compose_re_search(const struct compose_re *re, const char *s, size_t len)
 {
+    if (re->anchored && (len < re->nprefix || memcmp(s, re->prefix, re->nprefix) != 0))
+        return false;
+    if (re->prefix_only)
+        return true;
     /* Each state is added at most once per step, and a stack entry is pushed only for a state
      * not yet marked, plus at most two per split: 2n + 1 entries suffice. */
-    bt_autofree int *buf = bt_xmalloc((4 * re->n + 1) * sizeof *buf);
-    bt_autofree unsigned *mark = bt_xcalloc(re->n, sizeof *mark);
+    int small_buf[4 * STACK_PROG + 1];
+    unsigned small_mark[STACK_PROG];
+    bt_autofree int *big_buf = NULL;
+    bt_autofree unsigned *big_mark = NULL;
+    int *buf = small_buf;
+    unsigned *mark = small_mark;
+    if (re->n > STACK_PROG) {
+        buf = big_buf = bt_xmalloc((4 * re->n + 1) * sizeof *buf);
+        mark = big_mark = bt_xcalloc(re->n, sizeof *mark);
+    } else {
+        memset(small_mark, 0, re->n * sizeof *small_mark);
+    }
     struct threads a = { buf, 0 }, b = { buf + re->n, 0 };
     struct threads *cur = &a, *next = &b;
     struct vm vm = { re, mark, buf + 2 * re->n, 0, len };
@@ -618,7 +681,8 @@ compose_re_search(const struct compose_re *re, const char *s, size_t len)
         for (size_t i = 0; i < cur->n; i++)
             if (re->prog[cur->pc[i]].op == I_MATCH)
                 return true;
-        if (vm.pos >= len)
+        /* Anchored: no thread left means no match, as no new one can start past 0. */
+        if (vm.pos >= len || (re->anchored && cur->n == 0))
             return false;
         size_t w;
         uint32_t c = bt_utf8_next(s + vm.pos, len - vm.pos, &w);
@@ -628,7 +692,8 @@ compose_re_search(const struct compose_re *re, const char *s, size_t len)
         for (size_t i = 0; i < cur->n; i++)
             if (inst_takes(re, &re->prog[cur->pc[i]], c))
                 add_thread(&vm, next, cur->pc[i] + 1, step);
-        add_thread(&vm, next, 0, step); /* unanchored: a match may start here too */
+        if (!re->anchored)
+            add_thread(&vm, next, 0, step); /* unanchored: a match may start here too */
         struct threads *t = cur;
         cur = next;
         next = t;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compose/hash.h"
 #include "compose/schema-int.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
@@ -321,15 +322,6 @@ mix(uint64_t h, uint64_t v)
 }
 
 static uint64_t
-hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char) s[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint64_t
 hash_node(const struct compose_node *n, int depth)
 {
     unsigned t = compose_schema_node_types(n);
@@ -345,7 +337,7 @@ hash_node(const struct compose_node *n, int depth)
         return mix(SCHEMA_NUMBER, isnan(d) ? 1 : bits);
     }
     if (t == SCHEMA_STRING)
-        return mix(t, hash_bytes(n->str, n->len));
+        return mix(t, compose_hash_bytes(n->str, n->len));
     if (t == SCHEMA_BOOLEAN)
         return mix(t, node_bool(n));
     if (t == SCHEMA_NULL)
@@ -357,7 +349,7 @@ hash_node(const struct compose_node *n, int depth)
         } else if (t == SCHEMA_OBJECT) {
             const struct compose_node *k = n->pairs[i].key;
             /* A sum does not depend on the order of the pairs. */
-            h += mix(hash_bytes(k->str, k->len), hash_node(n->pairs[i].val, depth + 1));
+            h += mix(compose_hash_bytes(k->str, k->len), hash_node(n->pairs[i].val, depth + 1));
         }
     }
     return h;

@@ -2,8 +2,9 @@
 /*
  * Loading a JSON Schema for the validator: parse it with jansson, check that it only uses the
  * keywords schema-check.c implements, compile every pattern and resolve every $ref once, so a
- * validation can never meet a schema error. Also the entry point that turns a failed check into
- * a positioned bt_err. The checks themselves live in schema-check.c.
+ * validation can never meet a schema error, then link it for the checker (schema-compile.c).
+ * Also the entry point that turns a failed check into a positioned bt_err. The checks
+ * themselves live in schema-check.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -39,47 +40,68 @@ enum kw_kind {
     KW_SCHEMA_LIST, /* a non-empty array of schemas */
 };
 
-static const struct {
+/* Sorted by name (strcmp): looked up by binary search. */
+static const struct keyword {
     const char *name;
     enum kw_kind kind;
+    enum compose_kw id;
 } keywords[] = {
-    { "$schema", KW_ANNOTATION },
-    { "$id", KW_ANNOTATION },
-    { "$comment", KW_ANNOTATION },
-    { "title", KW_ANNOTATION },
-    { "description", KW_ANNOTATION },
-    { "default", KW_ANNOTATION },
-    { "deprecated", KW_ANNOTATION },
-    { "examples", KW_ANNOTATION },
-    { "type", KW_TYPE },
-    { "enum", KW_ARRAY },
-    { "const", KW_ANY },
-    { "properties", KW_SCHEMA_MAP },
-    { "patternProperties", KW_PATTERN_MAP },
-    { "additionalProperties", KW_SCHEMA },
-    { "propertyNames", KW_SCHEMA },
-    { "required", KW_STRINGS },
-    { "minProperties", KW_COUNT },
-    { "maxProperties", KW_COUNT },
-    { "items", KW_SCHEMA },
-    { "minItems", KW_COUNT },
-    { "maxItems", KW_COUNT },
-    { "uniqueItems", KW_BOOL },
-    { "minimum", KW_NUMBER },
-    { "maximum", KW_NUMBER },
-    { "exclusiveMinimum", KW_NUMBER },
-    { "exclusiveMaximum", KW_NUMBER },
-    { "minLength", KW_COUNT },
-    { "maxLength", KW_COUNT },
-    { "pattern", KW_PATTERN },
-    { "allOf", KW_SCHEMA_LIST },
-    { "anyOf", KW_SCHEMA_LIST },
-    { "oneOf", KW_SCHEMA_LIST },
-    { "not", KW_SCHEMA },
-    { "$ref", KW_REF },
-    { "$defs", KW_SCHEMA_MAP },
-    { "definitions", KW_SCHEMA_MAP },
+    { "$comment", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "$defs", KW_SCHEMA_MAP, COMPOSE_KW_OTHER },
+    { "$id", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "$ref", KW_REF, COMPOSE_KW_REF },
+    { "$schema", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "additionalProperties", KW_SCHEMA, COMPOSE_KW_ADDITIONAL_PROPERTIES },
+    { "allOf", KW_SCHEMA_LIST, COMPOSE_KW_ALL_OF },
+    { "anyOf", KW_SCHEMA_LIST, COMPOSE_KW_ANY_OF },
+    { "const", KW_ANY, COMPOSE_KW_CONST },
+    { "default", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "definitions", KW_SCHEMA_MAP, COMPOSE_KW_OTHER },
+    { "deprecated", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "description", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "enum", KW_ARRAY, COMPOSE_KW_ENUM },
+    { "examples", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "exclusiveMaximum", KW_NUMBER, COMPOSE_KW_EXCL_MAXIMUM },
+    { "exclusiveMinimum", KW_NUMBER, COMPOSE_KW_EXCL_MINIMUM },
+    { "items", KW_SCHEMA, COMPOSE_KW_ITEMS },
+    { "maxItems", KW_COUNT, COMPOSE_KW_MAX_ITEMS },
+    { "maxLength", KW_COUNT, COMPOSE_KW_MAX_LENGTH },
+    { "maxProperties", KW_COUNT, COMPOSE_KW_MAX_PROPERTIES },
+    { "maximum", KW_NUMBER, COMPOSE_KW_MAXIMUM },
+    { "minItems", KW_COUNT, COMPOSE_KW_MIN_ITEMS },
+    { "minLength", KW_COUNT, COMPOSE_KW_MIN_LENGTH },
+    { "minProperties", KW_COUNT, COMPOSE_KW_MIN_PROPERTIES },
+    { "minimum", KW_NUMBER, COMPOSE_KW_MINIMUM },
+    { "not", KW_SCHEMA, COMPOSE_KW_NOT },
+    { "oneOf", KW_SCHEMA_LIST, COMPOSE_KW_ONE_OF },
+    { "pattern", KW_PATTERN, COMPOSE_KW_PATTERN },
+    { "patternProperties", KW_PATTERN_MAP, COMPOSE_KW_PATTERN_PROPERTIES },
+    { "properties", KW_SCHEMA_MAP, COMPOSE_KW_PROPERTIES },
+    { "propertyNames", KW_SCHEMA, COMPOSE_KW_PROPERTY_NAMES },
+    { "required", KW_STRINGS, COMPOSE_KW_REQUIRED },
+    { "title", KW_ANNOTATION, COMPOSE_KW_OTHER },
+    { "type", KW_TYPE, COMPOSE_KW_TYPE },
+    { "uniqueItems", KW_BOOL, COMPOSE_KW_UNIQUE_ITEMS },
 };
+
+static int
+keyword_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct keyword *) elem)->name);
+}
+
+static const struct keyword *
+keyword_find(const char *name)
+{
+    return bsearch(name, keywords, BT_ARRAY_SIZE(keywords), sizeof *keywords, keyword_cmp);
+}
+
+enum compose_kw
+compose_schema_keyword(const char *name, size_t len)
+{
+    const struct keyword *kw = keyword_find(name);
+    return kw && strlen(kw->name) == len ? kw->id : COMPOSE_KW_OTHER;
+}
 
 struct loader {
     struct compose_schema *s;
@@ -108,10 +130,14 @@ ptr_push(struct loader *l, const char *key, size_t index)
     size_t mark = l->ptr.len;
     if (!mark)
         (void) bt_buf_puts(&l->ptr, "#");
-    if (key)
-        (void) bt_buf_printf(&l->ptr, "/%s", key);
-    else
+    if (key) {
+        /* As "/%s" would, all or nothing, without formatting (this runs for every key). */
+        size_t len = strlen(key);
+        if (l->ptr.len + 1 + len <= l->ptr.max && bt_buf_append(&l->ptr, "/", 1) == 0)
+            (void) bt_buf_append(&l->ptr, key, len);
+    } else {
         (void) bt_buf_printf(&l->ptr, "/%zu", index);
+    }
     return mark;
 }
 
@@ -153,8 +179,7 @@ compose_schema_pattern(const struct compose_schema *s, const char *src)
     struct compose_schema_pattern key = { (char *) src, NULL };
     const struct compose_schema_pattern *p =
         bsearch(&key, s->pats, s->npats, sizeof *s->pats, pattern_cmp);
-    BT_ASSERT(p); /* every pattern of the schema was compiled at load */
-    return p->re;
+    return p ? p->re : NULL;
 }
 
 /* One token of a JSON pointer, "~1" and "~0" unescaped; false when too long. */
@@ -308,17 +333,15 @@ load_schema(struct loader *l, const json_t *j, int depth)
          it = json_object_iter_next((json_t *) j, it)) {
         const char *key = json_object_iter_key(it);
         const json_t *v = json_object_iter_value(it);
-        size_t k = 0;
-        while (k < BT_ARRAY_SIZE(keywords) && strcmp(keywords[k].name, key) != 0)
-            k++;
+        const struct keyword *kw = keyword_find(key);
         size_t mark = ptr_push(l, key, 0);
         int r = 0;
-        if (k == BT_ARRAY_SIZE(keywords))
+        if (!kw)
             r = load_err(l, "unsupported keyword '%s'", key);
-        else if (keywords[k].kind >= KW_SCHEMA)
-            r = load_children(l, keywords[k].kind, v, depth);
+        else if (kw->kind >= KW_SCHEMA)
+            r = load_children(l, kw->kind, v, depth);
         else
-            r = load_value(l, keywords[k].kind, v);
+            r = load_value(l, kw->kind, v);
         ptr_pop(l, mark);
         if (r < 0)
             return r;
@@ -347,6 +370,8 @@ compose_schema_load(const char *name, const char *json, size_t len,
     }
     if (s->npats > 1)
         qsort(s->pats, s->npats, sizeof *s->pats, pattern_cmp);
+    s->arena = bt_arena_new();
+    compose_schema_compile(s);
     *ret_schema = s;
     return 0;
 }
@@ -368,6 +393,7 @@ compose_schema_free(struct compose_schema *s)
         compose_re_free(s->pats[i].re);
     }
     free(s->pats);
+    bt_arena_free(s->arena);
     json_decref(s->root);
     free(s->name);
     free(s);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "compose/hash.h"
 #include "compose/node.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
@@ -22,7 +23,8 @@
 #include "engine/base/log.h"
 
 #define STD_TAG_PREFIX "tag:yaml.org,2002:"
-#define SHOW_MAX 64 /* bytes of a key, tag or anchor name quoted in a message */
+#define SHOW_MAX 64  /* bytes of a key, tag or anchor name quoted in a message */
+#define SMALL_MAP 16 /* pairs up to which duplicates are found without sorting */
 
 struct anchor {
     char *name;                /* heap copy; NULL in an empty slot */
@@ -88,20 +90,11 @@ show(const char *s, size_t len)
 
 /* ---- anchors ---- */
 
-static size_t
-hash_str(const char *s)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    return (size_t) h;
-}
-
 static struct anchor *
 anchors_slot(const struct anchors *t, const char *name)
 {
     size_t mask = t->cap - 1;
-    for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask)
+    for (size_t i = compose_hash_str(name) & mask;; i = (i + 1) & mask)
         if (!t->slot[i].name || strcmp(t->slot[i].name, name) == 0)
             return &t->slot[i];
 }
@@ -500,6 +493,19 @@ merge_sources(struct loader *l, struct compose_pair *p, struct compose_node *con
                   compose_node_type_str(v));
 }
 
+/* dup repeats the text of the key first, the closest one before it. */
+static int
+duplicate_key(const struct loader *l, const struct compose_node *dup,
+              const struct compose_node *first)
+{
+    bt_autofree char *s = show(dup->str, dup->len);
+    if (first->pos.line == dup->pos.line)
+        return err_at(l, &dup->pos, BT_EPARSE, "duplicate key '%s' (first at line %d, column %d)",
+                      s, first->pos.line, first->pos.col);
+    return err_at(l, &dup->pos, BT_EPARSE, "duplicate key '%s' (first at line %d)", s,
+                  first->pos.line);
+}
+
 /* Sort every key by text, then by priority: the first of each text wins (keep[idx]); two
  * explicit keys with one text are a duplicate, reported at the earliest second one. */
 static int
@@ -515,15 +521,19 @@ rank_keys(struct loader *l, struct cand *c, size_t nc, size_t nexplicit, bool *k
             first = &c[i - 1];
         }
     }
-    if (!dup)
-        return 0;
-    bt_autofree char *s = show(dup->key->str, dup->key->len);
-    if (first->key->pos.line == dup->key->pos.line)
-        return err_at(l, &dup->key->pos, BT_EPARSE,
-                      "duplicate key '%s' (first at line %d, column %d)", s, first->key->pos.line,
-                      first->key->pos.col);
-    return err_at(l, &dup->key->pos, BT_EPARSE, "duplicate key '%s' (first at line %d)", s,
-                  first->key->pos.line);
+    return dup ? duplicate_key(l, dup->key, first->key) : 0;
+}
+
+/* A small mapping without a merge key: the same verdict as rank_keys() (the earliest key whose
+ * text came before, and the closest such earlier key), by comparing pairs instead of sorting. */
+static int
+check_small_map(struct loader *l, const struct compose_pair *p, size_t k)
+{
+    for (size_t j = 1; j < k; j++)
+        for (size_t i = j; i-- > 0;)
+            if (same_text(p[i].key, p[j].key))
+                return duplicate_key(l, p[j].key, p[i].key);
+    return 0;
 }
 
 /* Turn the pairs on the stack from base into the mapping n: duplicate keys refused, the merge
@@ -537,6 +547,15 @@ map_finish(struct loader *l, struct compose_node *n, size_t base)
     for (size_t i = 0; i < k && m == SIZE_MAX; i++)
         if (is_merge_key(p[i].key))
             m = i;
+    if (m == SIZE_MAX && k <= SMALL_MAP) {
+        int r = check_small_map(l, p, k);
+        if (r < 0)
+            return r;
+        n->pairs = k ? bt_arena_alloc(l->a, k * sizeof *n->pairs) : NULL;
+        bt_memcpy(n->pairs, p, k * sizeof *n->pairs);
+        n->n = k;
+        return 0;
+    }
     if (m != SIZE_MAX) {
         int r = merge_sources(l, &p[m], &src, &nsrc);
         if (r < 0)
@@ -895,10 +914,34 @@ number_type(const struct compose_node *n)
     return is_yaml_float(s) ? COMPOSE_SCALAR_FLOAT : COMPOSE_SCALAR_STRING;
 }
 
+/* Whether a plain scalar starting with c can be anything but a string: every word above and
+ * every number starts with one of these. Most scalars (names, images, paths) do not. */
+static bool
+may_be_typed(char c)
+{
+    switch (c) {
+    case '~':
+    case 'n':
+    case 'N':
+    case 't':
+    case 'T':
+    case 'f':
+    case 'F':
+    case '.':
+    case '+':
+    case '-':
+        return true;
+    default:
+        return c >= '0' && c <= '9';
+    }
+}
+
 enum compose_scalar_type
 compose_scalar_type(const struct compose_node *n)
 {
     if (!n || n->kind != COMPOSE_NODE_SCALAR || !n->plain)
+        return COMPOSE_SCALAR_STRING;
+    if (n->len > 0 && !may_be_typed(n->str[0]))
         return COMPOSE_SCALAR_STRING;
     if (is_word(n, null_words, BT_ARRAY_SIZE(null_words)))
         return COMPOSE_SCALAR_NULL;
@@ -917,7 +960,7 @@ compose_map_get(const struct compose_node *n, const char *key)
     size_t len = strlen(key);
     for (size_t i = 0; i < n->n; i++) {
         const struct compose_node *k = n->pairs[i].key;
-        if (k->len == len && memcmp(k->str, key, len) == 0)
+        if (k->len == len && (len == 0 || k->str[0] == key[0]) && memcmp(k->str, key, len) == 0)
             return n->pairs[i].val;
     }
     return NULL;

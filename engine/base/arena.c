@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Bump allocation in chunks; large requests get a chunk of their own.
+ * Bump allocation in chunks; large requests get a chunk of their own. A small arena takes 64 KiB
+ * chunks from malloc. One that grows past BIG_ARENA (a large Compose project: megabytes of
+ * nodes) takes 2 MiB chunks mapped for transparent huge pages: touching fresh memory a 4 KiB
+ * page at a time costs a page fault per page, which in a virtual machine is the biggest cost of
+ * loading such a project; a huge page is one fault. Without huge pages the same chunks simply
+ * fault page by page.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,23 +17,21 @@
 #include "engine/base/arena.h"
 
 #define CHUNK_SIZE (64u << 10)
-/* Chunks double up to this size. Chunks from mmap are faulted in at once (MAP_POPULATE): on
- * some virtual machines a page fault costs several microseconds, which touching a loaded
- * model's pages one by one would pay thousands of times. Their memory is zero already. */
-#define CHUNK_MAX (4u << 20)
 #define ALIGN 16u
+#define BIG_ARENA (256u << 10) /* chunk bytes after which chunks are huge pages */
+#define HUGE_SIZE (2u << 20)   /* a transparent huge page (x86-64, arm64 with 4 KiB pages) */
 
 struct chunk {
     struct chunk *next;
     size_t used, size;
-    bool mapped; /* from mmap: zero-filled, unmapped on free */
+    bool mapped; /* a HUGE_SIZE mapping starting at the chunk, zeroed by the kernel */
     _Alignas(16) unsigned char data[];
 };
 
 struct bt_arena {
     struct chunk *head;
-    size_t total;
-    size_t next_size; /* of the next ordinary chunk */
+    size_t total;    /* bytes handed out */
+    size_t reserved; /* bytes of all chunks */
 };
 
 struct bt_arena *
@@ -45,7 +48,7 @@ bt_arena_free(struct bt_arena *a)
     for (struct chunk *c = a->head, *n; c; c = n) {
         n = c->next;
         if (c->mapped)
-            (void) munmap(c, sizeof *c + c->size);
+            (void) munmap(c, HUGE_SIZE);
         else
             free(c);
     }
@@ -53,53 +56,66 @@ bt_arena_free(struct bt_arena *a)
     return NULL;
 }
 
+/* A chunk of HUGE_SIZE aligned to HUGE_SIZE (so one huge page can back it), or NULL. */
 static struct chunk *
-chunk_new(size_t size)
+huge_chunk(void)
 {
-    struct chunk *c = NULL;
-    if (size >= CHUNK_SIZE * 4) {
-        void *p = mmap(NULL, sizeof *c + size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (p != MAP_FAILED) {
-            c = p;
-            c->mapped = true;
-        }
-    }
+    size_t len = 2 * (size_t) HUGE_SIZE;
+    unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t) m + HUGE_SIZE - 1) & ~(uintptr_t) (HUGE_SIZE - 1);
+    unsigned char *p = (unsigned char *) start;
+    if (p > m)
+        (void) munmap(m, (size_t) (p - m));
+    if (m + len > p + HUGE_SIZE)
+        (void) munmap(p + HUGE_SIZE, (size_t) (m + len - (p + HUGE_SIZE)));
+    /* A hint: where huge pages are off, the pages come one by one as before. */
+    (void) madvise(p, HUGE_SIZE, MADV_HUGEPAGE);
+    struct chunk *c = (struct chunk *) (void *) p;
+    c->size = HUGE_SIZE - sizeof *c;
+    c->used = 0;
+    c->mapped = true;
+    return c;
+}
+
+static struct chunk *
+chunk_new(struct bt_arena *a, size_t need)
+{
+    bool own = need > CHUNK_SIZE / 4;
+    struct chunk *c = !own && a->reserved >= BIG_ARENA ? huge_chunk() : NULL;
     if (!c) {
-        c = bt_xmalloc(sizeof *c + size);
+        size_t csize = own ? need : CHUNK_SIZE;
+        c = bt_xmalloc(sizeof *c + csize);
+        c->size = csize;
+        c->used = 0;
         c->mapped = false;
     }
-    c->size = size;
-    c->used = 0;
+    a->reserved += c->size;
+    if (own && a->head) {
+        /* A big block goes behind the current chunk so its free space stays usable. */
+        c->next = a->head->next;
+        a->head->next = c;
+    } else {
+        c->next = a->head;
+        a->head = c;
+    }
     return c;
 }
 
 void *
 bt_arena_alloc(struct bt_arena *a, size_t size)
 {
-    if (size > SIZE_MAX - ALIGN - CHUNK_MAX)
+    if (size > SIZE_MAX - ALIGN - CHUNK_SIZE)
         size = SIZE_MAX; /* bt_xmalloc below aborts with a message */
     size_t need = (size + ALIGN - 1) & ~(size_t) (ALIGN - 1);
     struct chunk *c = a->head;
-    if (!c || c->size - c->used < need) {
-        size_t next = a->next_size ? a->next_size : CHUNK_SIZE;
-        bool big = need > next / 4;
-        c = chunk_new(big ? need : next);
-        if (big && a->head) {
-            /* A big block goes behind the current chunk so its free space stays usable. */
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            c->next = a->head;
-            a->head = c;
-            if (!big && next < CHUNK_MAX)
-                a->next_size = next * 2;
-        }
-    }
+    if (!c || c->size - c->used < need)
+        c = chunk_new(a, need);
     void *p = c->data + c->used;
     c->used += need;
     a->total += need;
-    if (!c->mapped)
+    if (!c->mapped) /* mapped memory is fresh from the kernel, and never handed out twice */
         memset(p, 0, need);
     return p;
 }
@@ -122,13 +138,19 @@ bt_arena_strdup(struct bt_arena *a, const char *s)
 char *
 bt_arena_printf(struct bt_arena *a, const char *fmt, ...)
 {
+    /* Most results are short: formatted once into a local buffer, then copied. */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
         return bt_arena_strdup(a, "");
     char *p = bt_arena_alloc(a, (size_t) n + 1);
+    if ((size_t) n < sizeof small) {
+        memcpy(p, small, (size_t) n + 1);
+        return p;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t) n + 1, fmt, ap);
     va_end(ap);
