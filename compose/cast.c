@@ -79,10 +79,18 @@ static const char *const want_names[] = { "an integer", "a number", "a boolean" 
 
 /* set: the patterns the path matches so far. The first one (in table order) the path matches
  * whole decides. */
+/* A quoted or interpolated value may need a cast; a plain one is already typed, and a plain
+ * word (cpu_shares: many) is checked too: docker compose refuses it where a number is wanted. */
+static bool
+needs_cast(const struct compose_node *n)
+{
+    return !n->plain || compose_scalar_type(n) == COMPOSE_SCALAR_STRING;
+}
+
 static int
 cast_scalar(const struct path *p, uint64_t set, struct compose_node *n, struct bt_err **err)
 {
-    if (n->plain)
+    if (!needs_cast(n))
         return 0;
     int i = compose_keypath_whole(&p->casts, set, p->n);
     if (i < 0)
@@ -108,8 +116,8 @@ cast_scalar(const struct path *p, uint64_t set, struct compose_node *n, struct b
 }
 
 /* Visit the children of n whose paths some pattern still matches: most of a model
- * (environment, labels, commands...) holds nothing to cast and is left at once. A plain scalar
- * needs no cast, so it is not even looked at. */
+ * (environment, labels, commands...) holds nothing to cast and is left at once. A plain number
+ * or boolean needs no cast, so it is not even looked at. */
 static int
 walk(struct path *p, uint64_t set, struct compose_node *n, struct bt_err **err)
 {
@@ -117,7 +125,7 @@ walk(struct path *p, uint64_t set, struct compose_node *n, struct bt_err **err)
         return cast_scalar(p, set, n, err);
     for (size_t i = 0; i < n->n; i++) {
         struct compose_node *child = n->kind == COMPOSE_NODE_MAP ? n->pairs[i].val : n->items[i];
-        if (!child || (child->kind == COMPOSE_NODE_SCALAR && child->plain))
+        if (!child || (child->kind == COMPOSE_NODE_SCALAR && !needs_cast(child)))
             continue;
         const char *key = n->kind == COMPOSE_NODE_MAP ? n->pairs[i].key->str : "[]";
         uint64_t sub = compose_keypath_narrow(&p->casts, set, p->n, key, true);

@@ -229,10 +229,9 @@ find_base(struct ctx *x, struct compose_node *services, const char *file,
     *ret_services = services;
     *ret_file = file;
     if (fnode && fnode->kind == COMPOSE_NODE_SCALAR) {
-        const char *path =
-            fnode->str[0] == '/'
-                ? fnode->str
-                : bt_arena_printf(x->a, "%s/%s", compose_path_dir(x->a, file), fnode->str);
+        /* Cleaned ("lib/../x.yaml" is "x.yaml"), so a cycle through other directories is seen
+         * as one. */
+        const char *path = compose_path_abs(x->a, compose_path_dir(x->a, file), fnode->str);
         struct compose_node *doc = NULL;
         if (x->load(x->userdata, path, &doc, err) < 0)
             return bt_err_wrap(err, "services.%s.extends", name);
