@@ -21,8 +21,6 @@ static const struct cast {
     { { { "services", "*", "cpu_percent" } }, WANT_FLOAT },
     { { { "services", "*", "cpu_period" } }, WANT_INT },
     { { { "services", "*", "cpu_quota" } }, WANT_INT },
-    { { { "services", "*", "cpu_rt_period" } }, WANT_INT },
-    { { { "services", "*", "cpu_rt_runtime" } }, WANT_INT },
     { { { "services", "*", "cpus" } }, WANT_FLOAT },
     { { { "services", "*", "cpu_shares" } }, WANT_INT },
     { { { "services", "*", "init" } }, WANT_BOOL },

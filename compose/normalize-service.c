@@ -972,6 +972,12 @@ attr_micros(struct norm *x, const struct compose_node *v, struct compose_node **
     *ret = (struct compose_node *) v;
     if (!norm_is_str(v))
         return 0;
+    struct compose_node probe = *v;
+    probe.plain = true;
+    if (compose_scalar_type(&probe) == COMPOSE_SCALAR_INT) { /* "400", interpolated */
+        *ret = compose_node_scalar(x->a, &v->pos, v->str, true);
+        return 0;
+    }
     int64_t ns;
     if (compose_duration_parse(v->str, &ns, err) < 0)
         return norm_fail_short(err, x, v, "");
