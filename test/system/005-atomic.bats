@@ -11,15 +11,29 @@ load helpers
     local w d="$TEST_DIR/atomic" runs=200 i ms rc st out g last=0 absent=0 kills=0
     w=$(tool_path atomic-writer)
     mkdir -p "$d"
+    # The kills must land among the writes, whatever the writer's start-up costs here (ASan, a
+    # loaded machine): measure how long its first write takes, and kill within that plus 20 ms.
+    local probe="$TEST_DIR/probe" t0 start_ms=0 p
+    mkdir -p "$probe"
+    t0=$(date +%s%N)
+    "$w" write "$probe" >/dev/null 2>&1 &
+    p=$!
+    while ! compgen -G "$probe/*" >/dev/null && [ $((($(date +%s%N) - t0) / 1000000)) -lt 5000 ]; do
+        sleep 0.001
+    done
+    start_ms=$((($(date +%s%N) - t0) / 1000000))
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    rm -rf "$probe"
     for ((i = 0; i < runs; i++)); do
-        ms=$((RANDOM % 21))
+        ms=$((RANDOM % (start_ms + 21)))
         # In a subshell whose stderr is discarded, so bash's "Killed" job notice stays quiet;
         # it prints the writer's exit status. The random delay is the point of the test (where
         # the kill lands), not a wait for a condition.
         rc=$(
             "$w" write "$d" >/dev/null 2>"$TEST_DIR/writer.err" &
             pid=$!
-            sleep "$(printf '0.%03d' "$ms")"
+            sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
             kill -KILL "$pid" 2>/dev/null || true
             st=0
             wait "$pid" || st=$?
@@ -58,7 +72,7 @@ load helpers
             ;;
         esac
     done
-    echo "$runs runs, $kills killed, $absent absent, last generation $last"
+    echo "$runs runs, $kills killed, $absent absent, last generation $last (first write after ${start_ms} ms)"
     # Not vacuous: the kills must have landed among many writes.
     if [ "$last" -lt 10 ]; then
         echo "only $last generations were written in $runs runs: the kills did not test writes"
