@@ -30,6 +30,7 @@ struct seg {
 };
 
 struct vctx {
+    const struct compose_schema *s;
     struct seg path[COMPOSE_SCHEMA_MAX_LEVEL + 1];
     size_t npath;
     unsigned level;
@@ -724,7 +725,7 @@ check(struct vctx *c, const struct compose_cschema *sch, const struct compose_no
         return fail_at(c, f, n, n, c->npath, "nested too deeply to validate (over %d levels)",
                        COMPOSE_SCHEMA_MAX_LEVEL);
     c->level++;
-    bool ok = check_keywords(c, sch, n, f);
+    bool ok = check_keywords(c, compose_cschema_filled(c->s, sch), n, f);
     c->level--;
     return ok;
 }
@@ -738,6 +739,7 @@ compose_schema_check(const struct compose_schema *s, const struct compose_node *
         .kind = COMPOSE_NODE_SCALAR, .str = "", .len = 0, .plain = true
     };
     bt_autofree struct vctx *c = bt_xcalloc(1, sizeof *c);
+    c->s = s;
     struct fail f = { 0 };
     if (check(c, s->croot, root ? root : &null_node, &f))
         return true;

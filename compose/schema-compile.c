@@ -5,6 +5,8 @@
  * every node, and finds properties, patterns and $ref targets without a string search. It adds
  * no meaning: each field holds what the checker used to read from the JSON, absent or odd values
  * included. The loader (schema.c) has verified the schema and compiled its patterns before.
+ * A schema is filled in when a validation first reaches it: its subschemas are then made, empty,
+ * and $ref targets are looked up in a table so that all the $refs to one share it.
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,17 +14,6 @@
 #include "compose/hash.h"
 #include "compose/schema-int.h"
 #include "engine/base/alloc.h"
-
-struct compiler {
-    struct compose_schema *s;
-    /* Each JSON value met as a schema, by address, with its compiled form. */
-    const json_t **keys;
-    struct compose_cschema **vals;
-    size_t cap, n; /* cap: 0 or a power of two */
-    /* Compiled schemas created but not filled in yet. */
-    struct compose_cschema **todo;
-    size_t ntodo, captodo;
-};
 
 static size_t
 hash_ptr(const void *p)
@@ -34,58 +25,59 @@ hash_ptr(const void *p)
     return (size_t) v;
 }
 
-static size_t
-slot_of(const struct compiler *cp, const json_t *j)
-{
-    size_t mask = cp->cap - 1;
-    size_t i = hash_ptr(j) & mask;
-    while (cp->keys[i] && cp->keys[i] != j)
-        i = (i + 1) & mask;
-    return i;
-}
-
-static void
-map_grow(struct compiler *cp)
-{
-    struct compiler old = *cp;
-    cp->cap = old.cap ? old.cap * 2 : 256;
-    cp->keys = bt_xcalloc(cp->cap, sizeof *cp->keys);
-    cp->vals = bt_xcalloc(cp->cap, sizeof *cp->vals);
-    for (size_t i = 0; i < old.cap; i++) {
-        if (!old.keys[i])
-            continue;
-        size_t k = slot_of(cp, old.keys[i]);
-        cp->keys[k] = old.keys[i];
-        cp->vals[k] = old.vals[i];
-    }
-    free(old.keys);
-    free(old.vals);
-}
-
-/* The compiled form of j (NULL for NULL): made once per JSON value, filled in later. */
-static const struct compose_cschema *
-get(struct compiler *cp, const json_t *j)
+/* A new compiled schema for j (NULL for NULL), filled in when first used. */
+static struct compose_cschema *
+make(struct compose_schema *s, const json_t *j)
 {
     if (!j)
         return NULL;
-    if (2 * (cp->n + 1) > cp->cap)
-        map_grow(cp);
-    size_t k = slot_of(cp, j);
-    if (cp->keys[k])
-        return cp->vals[k];
-    struct compose_cschema *cs = bt_arena_alloc(cp->s->arena, sizeof *cs);
+    struct compose_cschema *cs = bt_arena_alloc(s->arena, sizeof *cs);
     cs->json = j;
     cs->kind = json_is_true(j)    ? COMPOSE_CSCHEMA_TRUE
                : json_is_false(j) ? COMPOSE_CSCHEMA_FALSE
                                   : COMPOSE_CSCHEMA_OBJECT;
-    cp->keys[k] = j;
-    cp->vals[k] = cs;
-    cp->n++;
-    if (cs->kind == COMPOSE_CSCHEMA_OBJECT) {
-        cp->todo = bt_xgrow(cp->todo, &cp->captodo, cp->ntodo + 1, sizeof *cp->todo);
-        cp->todo[cp->ntodo++] = cs;
-    }
+    cs->filled = cs->kind != COMPOSE_CSCHEMA_OBJECT;
     return cs;
+}
+
+static size_t
+ref_slot(const struct compose_cschema_refs *r, const json_t *j)
+{
+    size_t mask = r->cap - 1;
+    size_t i = hash_ptr(j) & mask;
+    while (r->keys[i] && r->keys[i] != j)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The compiled form of the $ref target j, one for all the $refs to it (NULL for NULL). */
+static const struct compose_cschema *
+ref_target(struct compose_schema *s, const json_t *j)
+{
+    struct compose_cschema_refs *r = &s->refs;
+    if (!j)
+        return NULL;
+    if (2 * (r->n + 1) > r->cap) {
+        /* In the arena like the rest: the outgrown tables are small and few. */
+        struct compose_cschema_refs old = *r;
+        r->cap = old.cap ? old.cap * 2 : 64;
+        r->keys = bt_arena_alloc(s->arena, r->cap * sizeof *r->keys);
+        r->vals = bt_arena_alloc(s->arena, r->cap * sizeof *r->vals);
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.keys[i])
+                continue;
+            size_t k = ref_slot(r, old.keys[i]);
+            r->keys[k] = old.keys[i];
+            r->vals[k] = old.vals[i];
+        }
+    }
+    size_t k = ref_slot(r, j);
+    if (!r->keys[k]) {
+        r->keys[k] = j;
+        r->vals[k] = make(s, j);
+        r->n++;
+    }
+    return r->vals[k];
 }
 
 static unsigned
@@ -103,18 +95,18 @@ type_mask(const json_t *t)
 
 /* The subschemas of an array keyword (none when it is not an array). */
 static const struct compose_cschema **
-list(struct compiler *cp, const json_t *arr, size_t *ret_n)
+list(struct compose_schema *s, const json_t *arr, size_t *ret_n)
 {
     size_t n = json_array_size(arr);
-    const struct compose_cschema **v = n ? bt_arena_alloc(cp->s->arena, n * sizeof *v) : NULL;
+    const struct compose_cschema **v = n ? bt_arena_alloc(s->arena, n * sizeof *v) : NULL;
     for (size_t i = 0; i < n; i++)
-        v[i] = get(cp, json_array_get(arr, i));
+        v[i] = make(s, json_array_get(arr, i));
     *ret_n = n;
     return v;
 }
 
 static void
-fill_props(struct compiler *cp, struct compose_cschema *cs, const json_t *props)
+fill_props(struct compose_schema *s, struct compose_cschema *cs, const json_t *props)
 {
     size_t n = json_object_size(props);
     if (n == 0)
@@ -122,7 +114,7 @@ fill_props(struct compiler *cp, struct compose_cschema *cs, const json_t *props)
     size_t cap = 4;
     while (cap < 2 * n)
         cap *= 2;
-    cs->props = bt_arena_alloc(cp->s->arena, cap * sizeof *cs->props);
+    cs->props = bt_arena_alloc(s->arena, cap * sizeof *cs->props);
     cs->props_mask = cap - 1;
     for (void *it = json_object_iter((json_t *) props); it;
          it = json_object_iter_next((json_t *) props, it)) {
@@ -131,19 +123,19 @@ fill_props(struct compiler *cp, struct compose_cschema *cs, const json_t *props)
         size_t i = compose_hash_bytes(key, len) & cs->props_mask;
         while (cs->props[i].key)
             i = (i + 1) & cs->props_mask; /* keys of a JSON object are unique */
-        cs->props[i] = (struct compose_cprop){ key, len, get(cp, json_object_iter_value(it)) };
+        cs->props[i] = (struct compose_cprop){ key, len, make(s, json_object_iter_value(it)) };
     }
 }
 
 static void
-fill_pattern_props(struct compiler *cp, struct compose_cschema *cs, const json_t *pp)
+fill_pattern_props(struct compose_schema *s, struct compose_cschema *cs, const json_t *pp)
 {
     size_t n = json_object_size(pp), i = 0;
-    cs->pprops = n ? bt_arena_alloc(cp->s->arena, n * sizeof *cs->pprops) : NULL;
+    cs->pprops = n ? bt_arena_alloc(s->arena, n * sizeof *cs->pprops) : NULL;
     for (void *it = json_object_iter((json_t *) pp); it && i < n;
          it = json_object_iter_next((json_t *) pp, it), i++) {
-        const struct compose_re *re = compose_schema_pattern(cp->s, json_object_iter_key(it));
-        cs->pprops[i] = (struct compose_cpattern){ re, get(cp, json_object_iter_value(it)) };
+        const struct compose_re *re = compose_schema_pattern(s, json_object_iter_key(it));
+        cs->pprops[i] = (struct compose_cpattern){ re, make(s, json_object_iter_value(it)) };
     }
     cs->npprops = i;
 }
@@ -165,7 +157,7 @@ members_of(const json_t *j, struct members *m)
 
 /* The keywords few schemas use; NULL when the schema has none of them. */
 static const struct compose_cschema_rare *
-fill_rare(struct compiler *cp, const struct members *m)
+fill_rare(struct compose_schema *s, const struct members *m)
 {
     static const enum compose_kw lims[COMPOSE_LIM_COUNT] = {
         [COMPOSE_LIM_MINIMUM] = COMPOSE_KW_MINIMUM,
@@ -186,62 +178,66 @@ fill_rare(struct compiler *cp, const struct members *m)
     r.max_len = m->kw[COMPOSE_KW_MAX_LENGTH];
     const json_t *req = m->kw[COMPOSE_KW_REQUIRED];
     r.nrequired = json_array_size(req);
-    r.required =
-        r.nrequired ? bt_arena_alloc(cp->s->arena, r.nrequired * sizeof *r.required) : NULL;
+    r.required = r.nrequired ? bt_arena_alloc(s->arena, r.nrequired * sizeof *r.required) : NULL;
     for (size_t i = 0; i < r.nrequired; i++)
         r.required[i] = json_string_value(json_array_get(req, i));
     r.min_props = m->kw[COMPOSE_KW_MIN_PROPERTIES];
     r.max_props = m->kw[COMPOSE_KW_MAX_PROPERTIES];
     r.min_items = m->kw[COMPOSE_KW_MIN_ITEMS];
     r.max_items = m->kw[COMPOSE_KW_MAX_ITEMS];
-    r.all = list(cp, m->kw[COMPOSE_KW_ALL_OF], &r.nall);
+    r.all = list(s, m->kw[COMPOSE_KW_ALL_OF], &r.nall);
     r.has_any = m->kw[COMPOSE_KW_ANY_OF] != NULL;
-    r.any = list(cp, m->kw[COMPOSE_KW_ANY_OF], &r.nany);
+    r.any = list(s, m->kw[COMPOSE_KW_ANY_OF], &r.nany);
     r.has_one = m->kw[COMPOSE_KW_ONE_OF] != NULL;
-    r.one = list(cp, m->kw[COMPOSE_KW_ONE_OF], &r.none);
-    r.not_sch = get(cp, m->kw[COMPOSE_KW_NOT]);
+    r.one = list(s, m->kw[COMPOSE_KW_ONE_OF], &r.none);
+    r.not_sch = make(s, m->kw[COMPOSE_KW_NOT]);
     if (!r.const_val && !r.enum_vals && !r.has_lim && !r.min_len && !r.max_len && !r.nrequired &&
         !r.min_props && !r.max_props && !r.min_items && !r.max_items && !r.nall && !r.has_any &&
         !r.has_one && !r.not_sch)
         return NULL;
-    struct compose_cschema_rare *copy = bt_arena_alloc(cp->s->arena, sizeof *copy);
+    struct compose_cschema_rare *copy = bt_arena_alloc(s->arena, sizeof *copy);
     *copy = r;
     return copy;
 }
 
 static void
-fill(struct compiler *cp, struct compose_cschema *cs)
+fill(struct compose_schema *s, struct compose_cschema *cs)
 {
     struct members m;
     members_of(cs->json, &m);
     cs->ref = m.kw[COMPOSE_KW_REF];
     if (json_is_string(cs->ref))
-        cs->ref_sch = get(cp, compose_schema_resolve(cp->s, json_string_value(cs->ref)));
+        cs->ref_sch = ref_target(s, compose_schema_resolve(s, json_string_value(cs->ref)));
     cs->type = m.kw[COMPOSE_KW_TYPE];
     cs->type_mask = cs->type ? type_mask(cs->type) : 0;
     cs->pattern = m.kw[COMPOSE_KW_PATTERN];
     if (json_is_string(cs->pattern))
-        cs->pattern_re = compose_schema_pattern(cp->s, json_string_value(cs->pattern));
-    fill_props(cp, cs, m.kw[COMPOSE_KW_PROPERTIES]);
-    fill_pattern_props(cp, cs, m.kw[COMPOSE_KW_PATTERN_PROPERTIES]);
-    cs->more = get(cp, m.kw[COMPOSE_KW_ADDITIONAL_PROPERTIES]);
-    cs->names = get(cp, m.kw[COMPOSE_KW_PROPERTY_NAMES]);
-    cs->items = get(cp, m.kw[COMPOSE_KW_ITEMS]);
+        cs->pattern_re = compose_schema_pattern(s, json_string_value(cs->pattern));
+    fill_props(s, cs, m.kw[COMPOSE_KW_PROPERTIES]);
+    fill_pattern_props(s, cs, m.kw[COMPOSE_KW_PATTERN_PROPERTIES]);
+    cs->more = make(s, m.kw[COMPOSE_KW_ADDITIONAL_PROPERTIES]);
+    cs->names = make(s, m.kw[COMPOSE_KW_PROPERTY_NAMES]);
+    cs->items = make(s, m.kw[COMPOSE_KW_ITEMS]);
     cs->unique = json_is_true(m.kw[COMPOSE_KW_UNIQUE_ITEMS]);
-    cs->rare = fill_rare(cp, &m);
+    cs->rare = fill_rare(s, &m);
 }
 
 void
 compose_schema_compile(struct compose_schema *s)
 {
-    struct compiler cp = { .s = s };
-    s->croot = get(&cp, s->root);
-    /* A work list rather than recursion: $ref chains can be as long as the schema is. */
-    while (cp.ntodo > 0)
-        fill(&cp, cp.todo[--cp.ntodo]);
-    free(cp.keys);
-    free(cp.vals);
-    free(cp.todo);
+    s->croot = make(s, s->root);
+}
+
+const struct compose_cschema *
+compose_cschema_filled(const struct compose_schema *s, const struct compose_cschema *cs)
+{
+    if (!cs->filled) {
+        /* A cache: what the schema means does not change (see schema-int.h). */
+        struct compose_cschema *w = (struct compose_cschema *) cs;
+        fill((struct compose_schema *) s, w);
+        w->filled = true;
+    }
+    return cs;
 }
 
 const struct compose_cschema *

@@ -81,10 +81,12 @@ uint64_t compose_schema_node_hash(const struct compose_node *n);
 
 /* ---- the compiled schema (schema-compile.c) ----
  *
- * What the checker walks: every schema it can reach, each keyword read from the JSON once, with
+ * What the checker walks: each schema it reaches, each keyword read from the JSON once, with
  * subschemas and $ref targets linked, patterns compiled and properties in a hash table. The
- * JSON stays alongside for messages. Built at load, read only afterwards; the memory belongs to
- * the schema's arena.
+ * JSON stays alongside for messages. A schema is filled in when a validation first reaches it
+ * (compose_cschema_filled), so a small project pays for the few schemas it uses rather than for
+ * all of them: a cache inside a const struct compose_schema, which changes nothing of what the
+ * schema means. The memory belongs to the schema's arena.
  */
 
 enum compose_cschema_kind {
@@ -135,6 +137,7 @@ struct compose_cschema_rare {
 
 struct compose_cschema {
     enum compose_cschema_kind kind;
+    bool filled;        /* the fields below are set (always, for true and false) */
     unsigned type_mask; /* the bits of the types "type" names */
     const json_t *json;
     const json_t *ref;                     /* "$ref" */
@@ -166,13 +169,21 @@ struct compose_schema_pattern {
     struct compose_re *re;
 };
 
+/* $ref targets compiled so far, by address: one for all the $refs to a target. */
+struct compose_cschema_refs {
+    const json_t **keys;
+    struct compose_cschema **vals;
+    size_t cap, n; /* cap: 0 or a power of two */
+};
+
 struct compose_schema {
     char *name;
     json_t *root;
     struct compose_schema_pattern *pats; /* sorted by src, each pattern once */
     size_t npats;
     const struct compose_cschema *croot; /* root, compiled */
-    struct bt_arena *arena;              /* holds the compiled schemas */
+    struct compose_cschema_refs refs;
+    struct bt_arena *arena; /* holds the compiled schemas */
 };
 
 /* The compiled form of a pattern of the schema; NULL when it was not compiled at load. */
@@ -213,8 +224,11 @@ enum compose_kw {
 
 /* The keyword a member of a schema object is (its name has len bytes, as jansson keeps it). */
 enum compose_kw compose_schema_keyword(const char *name, size_t len);
-/* Compile the loaded schema s (patterns compiled and sorted) into s->croot. */
+/* Prepare the loaded schema s (patterns compiled and sorted) for checking: s->croot. */
 void compose_schema_compile(struct compose_schema *s);
+/* cs, a schema of s, filled in (on its first use). */
+const struct compose_cschema *compose_cschema_filled(const struct compose_schema *s,
+                                                     const struct compose_cschema *cs);
 
 /* ---- checking (schema-check.c) ---- */
 
