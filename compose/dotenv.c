@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "compose/dotenv.h"
+#include "compose/hash.h"
 #include "engine/base/alloc.h"
 #include "engine/base/fileio.h"
 
@@ -17,23 +18,12 @@
 
 /* ---- struct compose_env: an array in definition order plus an open-addressing index */
 
-static uint64_t
-hash_str(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The slot holding name, or the empty slot where it would go. */
 static size_t
 env_slot(const struct compose_env *env, const char *name)
 {
     size_t mask = env->nslots - 1;
-    for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = compose_hash_str(name) & mask;; i = (i + 1) & mask) {
         size_t s = env->slots[i];
         if (s == 0 || strcmp(env->vars[s - 1].name, name) == 0)
             return i;
