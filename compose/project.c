@@ -110,46 +110,45 @@ struct file_loader {
     size_t n;
 };
 
-static bool
-has_reset(const struct compose_node *n, int depth)
-{
-    if (!n || depth > COMPOSE_MAX_DEPTH)
-        return false;
-    if (n->tag == COMPOSE_TAG_RESET)
-        return true;
-    for (size_t i = 0; n->kind != COMPOSE_NODE_SCALAR && i < n->n; i++)
-        if (has_reset(n->kind == COMPOSE_NODE_MAP ? n->pairs[i].val : n->items[i], depth + 1))
-            return true;
-    return false;
-}
-
 /* The document as the schema sees it: what !reset removes is absent (docker compose drops
- * those nodes before validating, so `ports: !reset null` is fine where null is not). Copies
- * only the parts that hold a !reset. */
+ * those nodes before validating, so `ports: !reset null` is fine where null is not). One walk;
+ * only the mappings and sequences that hold a !reset are copied, the rest is shared. */
 static const struct compose_node *
 without_resets(struct bt_arena *a, const struct compose_node *n, int depth)
 {
-    if (!n || n->kind == COMPOSE_NODE_SCALAR || !has_reset(n, depth))
+    if (!n || n->kind == COMPOSE_NODE_SCALAR || depth > COMPOSE_MAX_DEPTH)
         return n;
-    struct compose_node *c = bt_arena_alloc(a, sizeof *c);
-    *c = *n;
-    c->n = 0;
-    if (n->kind == COMPOSE_NODE_MAP) {
-        c->pairs = bt_arena_alloc(a, (n->n + 1) * sizeof *c->pairs);
-        for (size_t i = 0; i < n->n; i++)
-            if (!n->pairs[i].val || n->pairs[i].val->tag != COMPOSE_TAG_RESET)
-                c->pairs[c->n++] = (struct compose_pair){
-                    n->pairs[i].key,
-                    (struct compose_node *) without_resets(a, n->pairs[i].val, depth + 1),
-                };
-    } else {
-        c->items = bt_arena_alloc(a, (n->n + 1) * sizeof *c->items);
-        for (size_t i = 0; i < n->n; i++)
-            if (n->items[i]->tag != COMPOSE_TAG_RESET)
-                c->items[c->n++] =
-                    (struct compose_node *) without_resets(a, n->items[i], depth + 1);
+    bool map = n->kind == COMPOSE_NODE_MAP;
+    struct compose_node *c = NULL;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct compose_node *child = map ? n->pairs[i].val : n->items[i];
+        bool drop = child && child->tag == COMPOSE_TAG_RESET;
+        const struct compose_node *kept = drop ? NULL : without_resets(a, child, depth + 1);
+        if (!c && !drop && kept == child)
+            continue;
+        if (!c) { /* the first change: copy what came before */
+            c = bt_arena_alloc(a, sizeof *c);
+            *c = *n;
+            c->n = 0;
+            if (map)
+                c->pairs = bt_arena_alloc(a, (n->n + 1) * sizeof *c->pairs);
+            else
+                c->items = bt_arena_alloc(a, (n->n + 1) * sizeof *c->items);
+            for (size_t k = 0; k < i; k++)
+                if (map)
+                    c->pairs[c->n++] = n->pairs[k];
+                else
+                    c->items[c->n++] = n->items[k];
+        }
+        if (drop)
+            continue;
+        if (map)
+            c->pairs[c->n++] =
+                (struct compose_pair){ n->pairs[i].key, (struct compose_node *) kept };
+        else
+            c->items[c->n++] = (struct compose_node *) kept;
     }
-    return c;
+    return c ? c : n;
 }
 
 /* One file: its documents interpolated, cast, validated (unless it is only an extends source,
