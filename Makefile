@@ -57,7 +57,8 @@ BENCH_SRCS := $(sort $(wildcard test/bench/*.c))
 DEB_BUILD := gcc make pkg-config libyaml-dev libevent-dev libjansson-dev libseccomp-dev \
 	libcap-dev libarchive-dev libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev
 DEB_TEST := bats libcmocka-dev clang libclang-rt-14-dev python3 python3-jsonschema \
-	busybox-static socat iproute2 procps util-linux passwd
+	busybox-static socat iproute2 procps util-linux passwd zstd openssl skopeo docker-registry \
+	apache2-utils
 DEB_BENCH := docker.io docker-compose
 
 .PHONY: all release asan deps bench-deps test test-release test-asan unit fuzz bench lint \
