@@ -194,6 +194,10 @@ emit_node(struct emit *e, const struct compose_node *n, bool top, bool key)
     yaml_event_t ev;
     if (n->kind == COMPOSE_NODE_SCALAR) {
         enum compose_scalar_type t = compose_scalar_type(n);
+        /* Keys are strings whatever they look like (go-yaml keeps a key's text when it decodes
+         * into a string map): `0x1F:` stays 0x1F, as the JSON output says. */
+        if (key && t != COMPOSE_SCALAR_STRING)
+            return emit_scalar(em, n->str, n->len, YAML_PLAIN_SCALAR_STYLE);
         if (t == COMPOSE_SCALAR_NULL)
             return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE);
         long long v;

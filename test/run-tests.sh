@@ -91,7 +91,16 @@ run_fuzz() {
         if [ "$rc" -eq 0 ]; then
             count_tap "fuzz ${names[$i]}" <<<"ok - fuzz ${names[$i]}"
         else
-            tail -40 "${works[$i]}.log"
+            # What the harness said (before the sanitizer's stack), the end of the log, and the
+            # input that failed, so a CI failure can be reproduced from its output alone.
+            grep -v -e '^#' -e '^INFO:' -e '^    #' "${works[$i]}.log" | head -60
+            tail -15 "${works[$i]}.log"
+            local art
+            art=$(sed -n "s/.*Test unit written to \(.*\)$/\1/p" "${works[$i]}.log" | tail -1)
+            if [ -n "$art" ] && [ -f "$art" ]; then
+                echo "failing input ($art), base64:"
+                base64 -w 100 "$art" | head -200
+            fi
             count_tap "fuzz ${names[$i]}" <<<"not ok - fuzz ${names[$i]} (exit $rc)"
         fi
         rm -rf "${works[$i]}" "${works[$i]}.log" "${works[$i]}.rc" "${works[$i]}.tmp"
