@@ -13,10 +13,12 @@
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
 #include "orchestrator/cli/cli.h"
+#include "orchestrator/worker/worker.h"
 
 static const struct cli_cmd cmds[] = {
     { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format" },
     { "daemon", cli_cmd_daemon, "Run or manage the berth daemon" },
+    { "image", cli_cmd_image, "Manage images" },
     { "system", cli_cmd_system, "Show system information" },
     { "version", cli_cmd_version, "Show the berth version information" },
 };
@@ -159,6 +161,9 @@ main(int argc, char **argv)
         json_object_seed(seed);
     struct sigaction sa = { .sa_handler = SIG_IGN };
     sigaction(SIGPIPE, &sa, NULL);
+    /* The worker role, started by the daemon only: not a command, not in the help. */
+    if (argc >= 2 && strcmp(argv[1], "worker") == 0)
+        return orch_worker_main(argc - 2, argv + 2);
     int r = run(argc, argv, &ctx, &err);
     free(ctx.files);
     free(ctx.profiles);

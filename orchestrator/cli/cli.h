@@ -107,6 +107,7 @@ struct cli_cmd {
 int cli_cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_system(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_daemon(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+int cli_cmd_image(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 
 /* Sub-commands share one dispatcher: "system info", "daemon stop". */
 int cli_subcmd_dispatch(struct cli_ctx *ctx, const char *parent, const struct cli_cmd *subs,
@@ -152,6 +153,10 @@ int cli_client_open(const struct cli_ctx *ctx, bool autostart, struct cli_client
 /* One request: progress and events go to fn (may be NULL); the result is a new reference. */
 int cli_client_call(struct cli_client *c, const char *op, json_t *args_steal, cli_progress_fn fn,
                     void *userdata, json_t **ret_result, struct bt_err **err);
+/* The same, sending descriptors with the request (they stay the caller's). */
+int cli_client_call_fds(struct cli_client *c, const char *op, json_t *args_steal, const int *fds,
+                        size_t nfds, cli_progress_fn fn, void *userdata, json_t **ret_result,
+                        struct bt_err **err);
 pid_t cli_client_daemon_pid(const struct cli_client *c);
 const char *cli_client_daemon_version(const struct cli_client *c);
 struct cli_client *cli_client_free(struct cli_client *c);

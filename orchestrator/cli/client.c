@@ -75,19 +75,39 @@ cli_client_daemon_version(const struct cli_client *c)
     return c->daemon_version;
 }
 
+/* Send a message; descriptors (announced in the message as "fds") ride on its first byte. */
 static int
-send_msg(struct cli_client *c, json_t *msg_steal, struct bt_err **err)
+send_msg_fds(struct cli_client *c, json_t *msg_steal, const int *fds, size_t nfds,
+             struct bt_err **err)
 {
+    if (nfds > 0)
+        json_object_set_new(msg_steal, "fds", json_integer((json_int_t) nfds));
     size_t len;
     bt_autofree char *line = orch_msg_encode(msg_steal, &len);
     json_decref(msg_steal);
     if (!line)
         return bt_err_set(err, BT_ETOOBIG, "request is larger than %u bytes", ORCH_PROTO_MAX_MSG);
     trace(c, line, len);
-    int r = bt_write_all(c->fd, line, len);
+    size_t off = 0;
+    if (nfds > 0) {
+        ssize_t n;
+        do
+            n = bt_fd_send(c->fd, line, len, fds, nfds);
+        while (n == -EINTR);
+        if (n < 0)
+            return bt_err_errno(err, (int) n, "cannot send to the daemon");
+        off = (size_t) n;
+    }
+    int r = bt_write_all(c->fd, line + off, len - off);
     if (r < 0)
         return bt_err_errno(err, r, "cannot send to the daemon");
     return 0;
+}
+
+static int
+send_msg(struct cli_client *c, json_t *msg_steal, struct bt_err **err)
+{
+    return send_msg_fds(c, msg_steal, NULL, 0, err);
 }
 
 /* Read one message; timeout_ms < 0 waits for ever. */
@@ -351,8 +371,16 @@ int
 cli_client_call(struct cli_client *c, const char *op, json_t *args_steal, cli_progress_fn fn,
                 void *userdata, json_t **ret_result, struct bt_err **err)
 {
+    return cli_client_call_fds(c, op, args_steal, NULL, 0, fn, userdata, ret_result, err);
+}
+
+int
+cli_client_call_fds(struct cli_client *c, const char *op, json_t *args_steal, const int *fds,
+                    size_t nfds, cli_progress_fn fn, void *userdata, json_t **ret_result,
+                    struct bt_err **err)
+{
     json_int_t id = c->next_id++;
-    if (send_msg(c, orch_msg_request(id, op, args_steal), err) < 0)
+    if (send_msg_fds(c, orch_msg_request(id, op, args_steal), fds, nfds, err) < 0)
         return -1;
     for (;;) {
         struct orch_msg m = { 0 };

@@ -48,6 +48,9 @@ struct orch_conn {
     size_t scanned; /* bytes of in known to hold no newline */
     struct out_mark *marks;
     size_t nmarks, marks_cap;
+    /* Descriptors received and not yet claimed by a request that announced them. */
+    int in_fds[BT_FDPASS_MAX];
+    size_t nin_fds;
 };
 
 static unsigned conn_serial;
@@ -80,6 +83,8 @@ orch_conn_unref(struct orch_conn *c, const char *caller)
     if (c->refs > 0)
         return;
     BT_ASSERT(c->dead);
+    for (size_t i = 0; i < c->nin_fds; i++)
+        (void) close(c->in_fds[i]);
     while (c->nmarks)
         marks_drop_first(c);
     free(c->marks);
@@ -115,6 +120,12 @@ conn_shutdown(struct orch_conn *c)
     if (big > (1u << 20))
         (void) malloc_trim(0);
     orch_conn_unref(c, __func__);
+}
+
+bool
+orch_conn_is_dead(const struct orch_conn *c)
+{
+    return c->dead;
 }
 
 void
@@ -276,7 +287,19 @@ handle_line(struct orch_conn *c, const char *line, size_t len)
             .op = json_string_value(json_object_get(m.root, "op")),
             .args = args ? args : empty,
         };
-        orch_ops_dispatch(&req);
+        json_int_t nfds = json_integer_value(json_object_get(m.root, "fds"));
+        if (nfds < 0 || (size_t) nfds > c->nin_fds) {
+            conn_fail(c, m.id, ORCH_E_BAD_MESSAGE,
+                      "the request announces more descriptors than arrived with it", NULL);
+        } else {
+            /* The request owns its descriptors from here; dispatch closes what no op took. */
+            req.nfds = (size_t) nfds;
+            memcpy(req.fds, c->in_fds, req.nfds * sizeof *req.fds);
+            c->nin_fds -= req.nfds;
+            memmove(c->in_fds, c->in_fds + req.nfds, c->nin_fds * sizeof *c->in_fds);
+            orch_ops_dispatch(&req);
+            orch_req_close_fds(&req);
+        }
         json_decref(empty);
     } else {
         conn_fail(c, m.id, ORCH_E_BAD_MESSAGE, "clients send only 'hello' and 'request'", NULL);
@@ -326,9 +349,20 @@ on_read(evutil_socket_t fd, short what, void *arg)
 {
     (void) what;
     struct orch_conn *c = orch_conn_ref(arg, __func__);
-    int n = evbuffer_read(c->in, fd, READ_CHUNK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    char chunk[READ_CHUNK];
+    size_t nfds = BT_FDPASS_MAX - c->nin_fds;
+    ssize_t n = bt_fd_recv(fd, chunk, sizeof chunk, c->in_fds + c->nin_fds, &nfds);
+    if (n == -EAGAIN || n == -EINTR)
         goto out;
+    c->nin_fds += n > 0 ? nfds : 0;
+    if (n > 0 && c->nin_fds == BT_FDPASS_MAX) {
+        /* A client that sends descriptors no request claims is not speaking the protocol. */
+        conn_fail(c, -1, ORCH_E_BAD_MESSAGE, "too many descriptors sent without a request",
+                  NULL);
+        goto out;
+    }
+    if (n > 0 && evbuffer_add(c->in, chunk, (size_t) n) < 0)
+        n = -ENOMEM;
     if (n <= 0) {
         size_t left = evbuffer_get_length(c->in);
         if (left > 0)

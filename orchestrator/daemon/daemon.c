@@ -147,7 +147,7 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return bt_err_errno(err, -errno, "cannot become a child subreaper");
     raise_nofile();
-    if (orch_state_init(d, err) < 0)
+    if (orch_state_init(d, err) < 0 || orch_images_open(d, err) < 0)
         return -1;
 
     d->base = event_base_new();
@@ -177,6 +177,7 @@ teardown(struct orch_daemon *d)
     if (d->base)
         event_base_free(d->base);
     orch_children_release(d);
+    orch_images_close(d);
     if (d->pid_fd >= 0) {
         /* Still holding the lock: the file is ours to remove. */
         (void) unlink(d->paths.pid);

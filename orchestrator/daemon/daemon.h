@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "engine/base/err.h"
+#include "engine/base/fdpass.h"
 #include "orchestrator/paths.h"
 #include "orchestrator/proto/proto.h"
 
@@ -24,6 +25,8 @@
 struct orch_conn;
 struct orch_daemon;
 struct orch_child;
+struct eng_cas;
+struct eng_img_store;
 
 struct orch_daemon_opts {
     const char *root;     /* NULL: environment or default */
@@ -49,6 +52,8 @@ struct orch_daemon {
     size_t nchildren, children_cap;
     struct timespec started; /* CLOCK_MONOTONIC */
     bool stopping;
+    struct eng_cas *cas;          /* <root>/images: blobs and layers */
+    struct eng_img_store *images; /* image records and references */
 };
 
 /* Run the daemon until SIGTERM/SIGINT or a stop request. Returns the exit code. */
@@ -66,24 +71,67 @@ void orch_conn_unref(struct orch_conn *c, const char *caller);
 int orch_conn_send(struct orch_conn *c, const json_t *msg, const int *fds, size_t nfds);
 /* Stop reading; close once everything queued has been written. */
 void orch_conn_close_after_flush(struct orch_conn *c);
+/* Whether the connection's socket is closed (the client went away). */
+bool orch_conn_is_dead(const struct orch_conn *c);
 
-/* ops.c: one request. The handler fills *ret_result (a new reference) or *err. */
+/* ops.c: one request. The handler fills *ret_result (a new reference) or *err, or, for work
+ * that completes later, keeps the request with orch_req_defer() and returns ORCH_OP_PENDING. */
 struct orch_req {
     struct orch_daemon *d;
     struct orch_conn *conn;
     json_int_t id;
     const char *op;
     json_t *args; /* borrowed: an object, maybe empty */
+    int fds[BT_FDPASS_MAX]; /* descriptors that came with the request, owned; -1 once taken */
+    size_t nfds;
 };
+#define ORCH_OP_PENDING 1
 typedef int (*orch_op_fn)(struct orch_req *req, json_t **ret_result, struct bt_err **err);
-/* Run the request's op and send its reply or error. */
+struct orch_op {
+    const char *name;
+    orch_op_fn fn;
+};
+/* Run the request's op and send its reply or error (unless the op deferred it). */
 void orch_ops_dispatch(struct orch_req *req);
+
+/* request.c: requests that outlive their callback. */
+/* A heap copy that holds the connection and the arguments; the original's descriptors move
+ * to it. Finish it exactly once with orch_req_finish(). */
+struct orch_req *orch_req_defer(struct orch_req *req);
+/* Send a progress message (data stolen); nothing when the client is gone. */
+void orch_req_progress(struct orch_req *req, json_t *data_steal);
+/* Send the reply (r >= 0, result stolen; NULL: {}) or the error (r < 0, err taken), then free
+ * the deferred request. */
+void orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err *err);
+/* Whether the client that sent the request has gone away. */
+bool orch_req_client_gone(const struct orch_req *req);
+/* Take descriptor i of the request (the caller owns it); -1 when there is none. */
+int orch_req_take_fd(struct orch_req *req, size_t i);
+void orch_req_close_fds(struct orch_req *req);
+/* The error reply for err, logged once; used by dispatch and orch_req_finish. */
+void orch_req_send_error(struct orch_req *req, const struct bt_err *err);
 
 /* children.c: reaping. */
 void orch_children_watch(struct orch_daemon *d, pid_t pid, orch_child_fn fn, void *userdata);
 /* Reap every exited child; call the watcher of each known pid. */
 void orch_children_reap(struct orch_daemon *d);
 void orch_children_release(struct orch_daemon *d);
+
+/* worker.c: heavy work in "berth worker TASK ARGS..." processes. in_fd becomes the worker's
+ * stdin (-1: /dev/null), out_fd its fd 3 (-1: none); both stay the caller's. done runs once,
+ * with the result (stolen) or the error (taken). */
+struct orch_worker_cbs {
+    void (*progress)(void *ud, json_t *data); /* borrowed; may be NULL */
+    void (*done)(void *ud, int r, json_t *result, struct bt_err *err);
+};
+int orch_worker_run(struct orch_daemon *d, const char *const *args, int in_fd, int out_fd,
+                    const struct orch_worker_cbs *cbs, void *ud, struct bt_err **err);
+
+/* ops-image.c: the image store and its operations. */
+int orch_images_open(struct orch_daemon *d, struct bt_err **err);
+void orch_images_close(struct orch_daemon *d);
+extern const struct orch_op orch_image_ops[];
+extern const size_t orch_nimage_ops;
 
 /* state.c: the layout under the roots. */
 int orch_state_init(struct orch_daemon *d, struct bt_err **err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/base/alloc.h"
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
 #include "engine/engine.h"
@@ -72,10 +73,7 @@ op_daemon_stop(struct orch_req *req, json_t **ret, struct bt_err **err)
     return 0;
 }
 
-static const struct orch_op {
-    const char *name;
-    orch_op_fn fn;
-} ops[] = {
+static const struct orch_op ops[] = {
     { "daemon.stop", op_daemon_stop },
     { "ping", op_ping },
     { "system.info", op_system_info },
@@ -89,18 +87,31 @@ send_and_drop(struct orch_req *req, json_t *msg)
     json_decref(msg);
 }
 
+/* Every table of operations; names are unique across them. */
+static const struct orch_op_table {
+    const struct orch_op *ops;
+    const size_t *n;
+} tables[] = {
+    { ops, &(const size_t){ BT_ARRAY_SIZE(ops) } },
+    { orch_image_ops, &orch_nimage_ops },
+};
+
 void
 orch_ops_dispatch(struct orch_req *req)
 {
     const struct orch_op *op = NULL;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(ops); i++)
-        if (strcmp(ops[i].name, req->op) == 0)
-            op = &ops[i];
+    size_t total = 0;
+    for (size_t t = 0; t < BT_ARRAY_SIZE(tables); t++)
+        for (size_t i = 0; i < *tables[t].n; i++, total++)
+            if (strcmp(tables[t].ops[i].name, req->op) == 0)
+                op = &tables[t].ops[i];
     if (!op) {
-        const char *names[BT_ARRAY_SIZE(ops)];
-        for (size_t i = 0; i < BT_ARRAY_SIZE(ops); i++)
-            names[i] = ops[i].name;
-        const char *close = bt_str_closest(req->op, names, BT_ARRAY_SIZE(names));
+        bt_autofree const char **names = bt_xcalloc(total, sizeof *names);
+        size_t k = 0;
+        for (size_t t = 0; t < BT_ARRAY_SIZE(tables); t++)
+            for (size_t i = 0; i < *tables[t].n; i++)
+                names[k++] = tables[t].ops[i].name;
+        const char *close = bt_str_closest(req->op, names, total);
         bt_autofree char *esc = bt_log_escape(req->op, strlen(req->op), 64);
         char msg[160], hint[96];
         snprintf(msg, sizeof msg, "unknown operation '%s'", esc);
@@ -117,11 +128,12 @@ orch_ops_dispatch(struct orch_req *req)
     bt_log_debug("request %lld: %s", (long long) req->id, op->name);
     json_t *result = NULL;
     bt_autoerr struct bt_err *err = NULL;
-    if (op->fn(req, &result, &err) < 0) {
-        bt_autofree char *text = bt_err_text(err);
-        bt_log_info("%s failed: %s", op->name, text);
-        send_and_drop(req, orch_msg_error_from(req->id, err));
+    int r = op->fn(req, &result, &err);
+    if (r == ORCH_OP_PENDING)
+        return;
+    if (r < 0) {
+        orch_req_send_error(req, err);
         return;
     }
-    send_and_drop(req, orch_msg_reply(req->id, result));
+    send_and_drop(req, orch_msg_reply(req->id, result ? result : json_object()));
 }
