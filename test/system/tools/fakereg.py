@@ -3,8 +3,8 @@
 """Test helper of 202-registry-client.bats.
 
   fakereg.py mklayout DIR
-      Write a minimal one-layer OCI image layout into DIR (a tar of two files, one of them
-      3 MiB of pseudo-random bytes) tagged "latest"; print the digests of layer, config and
+      Write a minimal one-layer OCI image layout into DIR (a gzipped tar of two files, one of
+      them 3 MiB of pseudo-random bytes) tagged "latest"; print the digests of layer, config and
       manifest as "layer sha256:...", etc.
 
   fakereg.py serve PORTFILE LOG MODE [--user U --password P --identity-token T]
@@ -22,6 +22,7 @@
                    requests carrying Authorization
 """
 import base64
+import gzip
 import hashlib
 import http.server
 import io
@@ -58,17 +59,17 @@ def mklayout(d):
             ti.size = len(data)
             ti.mtime = 0
             tar.addfile(ti, io.BytesIO(data))
-    layer = tbuf.getvalue()
+    layer = gzip.compress(tbuf.getvalue(), mtime=0)
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
         "config": {"Cmd": ["/hello.txt"]},
-        "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
+        "rootfs": {"type": "layers", "diff_ids": [sha(tbuf.getvalue())]},
     }, sort_keys=True).encode()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": MANIFEST_TYPE,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": sha(config), "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
                     "digest": sha(layer), "size": len(layer)}],
     }, sort_keys=True).encode()
     os.makedirs(os.path.join(d, "blobs", "sha256"), exist_ok=True)
