@@ -104,8 +104,8 @@ curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socket
         (void) curl_multi_assign(reg->multi, fd, NULL);
         return 0;
     }
-    short events = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-                   (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    short events =
+        EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
     if (!s) {
         s = bt_xcalloc(1, sizeof *s);
         s->fd = fd;
@@ -151,8 +151,8 @@ eng_reg_new(struct event_base *base, const struct eng_reg_opts *opts, struct eng
         reg->insecure[i] = bt_xstrdup(opts->insecure[i]);
     reg->ninsecure = opts->ninsecure;
     reg->certs_dir = bt_xstrdup(opts->certs_dir ? opts->certs_dir : "/etc/berth/certs.d");
-    reg->user_agent = opts->user_agent ? bt_xstrdup(opts->user_agent)
-                                       : bt_xstrdup("berth/" BERTH_VERSION);
+    reg->user_agent =
+        opts->user_agent ? bt_xstrdup(opts->user_agent) : bt_xstrdup("berth/" BERTH_VERSION);
     *ret = reg;
     return 0;
 }
@@ -178,11 +178,14 @@ reg_transport_free(struct eng_reg *reg)
 /* ---- one exchange ---- */
 
 void
-reg_xfer_init(struct reg_xfer *x, struct eng_reg *reg, void *owner, const char *method,
-              char *url)
+reg_xfer_init(struct reg_xfer *x, struct eng_reg *reg, void *owner, const char *method, char *url)
 {
-    *x = (struct reg_xfer){ .reg = reg, .owner = owner, .method = method, .url = url,
-                            .send_fd = -1, .body_max = REG_SMALL_BODY_MAX };
+    *x = (struct reg_xfer){ .reg = reg,
+                            .owner = owner,
+                            .method = method,
+                            .url = url,
+                            .send_fd = -1,
+                            .body_max = REG_SMALL_BODY_MAX };
 }
 
 void
@@ -272,8 +275,8 @@ on_header(char *data, size_t size, size_t nmemb, void *userp)
         if (old + (size_t) (end - v) + 2 > REG_HEADER_MAX)
             return CURL_WRITEFUNC_ERROR;
         /* Repeated (WWW-Authenticate): one list, as HTTP allows. */
-        char *joined = bt_xasprintf("%s%s%.*s", *slot ? *slot : "", *slot ? ", " : "",
-                                    (int) (end - v), v);
+        char *joined =
+            bt_xasprintf("%s%s%.*s", *slot ? *slot : "", *slot ? ", " : "", (int) (end - v), v);
         free(*slot);
         *slot = joined;
     }

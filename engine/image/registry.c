@@ -23,14 +23,19 @@
 #define REG_CA_MAX (1u << 20)
 #define REG_CHUNK_DEFAULT (16u << 20)
 
-static const char manifest_accept[] =
-    "Accept: application/vnd.oci.image.index.v1+json, "
-    "application/vnd.oci.image.manifest.v1+json, "
-    "application/vnd.docker.distribution.manifest.list.v2+json, "
-    "application/vnd.docker.distribution.manifest.v2+json";
+static const char manifest_accept[] = "Accept: application/vnd.oci.image.index.v1+json, "
+                                      "application/vnd.oci.image.manifest.v1+json, "
+                                      "application/vnd.docker.distribution.manifest.list.v2+json, "
+                                      "application/vnd.docker.distribution.manifest.v2+json";
 
-enum req_kind { REQ_MANIFEST_GET, REQ_BLOB_GET, REQ_EXISTS, REQ_BLOB_PUT, REQ_MANIFEST_PUT,
-                REQ_CHECK };
+enum req_kind {
+    REQ_MANIFEST_GET,
+    REQ_BLOB_GET,
+    REQ_EXISTS,
+    REQ_BLOB_PUT,
+    REQ_MANIFEST_PUT,
+    REQ_CHECK
+};
 enum put_step { PUT_HEAD, PUT_POST, PUT_PATCH, PUT_PUT };
 enum repo_auth { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
@@ -62,14 +67,14 @@ struct eng_reg_req {
     eng_reg_sink_fn sink;
     void *ud;
     struct reg_xfer x;
-    bool token_xfer;      /* x fetches a token, not the request itself */
-    struct event *ev;     /* retry backoff and deferred completion */
-    unsigned attempt;     /* retries done */
-    bool auth_answered;   /* this attempt answered a challenge already */
-    bool token_granted;   /* ... with a token the token server gave */
+    bool token_xfer;    /* x fetches a token, not the request itself */
+    struct event *ev;   /* retry backoff and deferred completion */
+    unsigned attempt;   /* retries done */
+    bool auth_answered; /* this attempt answered a challenge already */
+    bool token_granted; /* ... with a token the token server gave */
     unsigned redirects;
-    char *redirect_url;   /* where the next send goes instead of the API URL */
-    bool finished;        /* result and error are set; ev delivers them */
+    char *redirect_url; /* where the next send goes instead of the API URL */
+    bool finished;      /* result and error are set; ev delivers them */
     bool cancelled;
     int result;
     struct bt_err *error;
@@ -160,12 +165,12 @@ repo_setup(struct eng_reg_repo *repo)
     int r = has_dir ? read_cas(repo, dir) : 0;
     if (r < 0) {
         repo->setup_code = -r;
-        repo->setup_msg = bt_xasprintf("cannot read the CA certificates in '%s': %s", dir,
-                                       strerror(-r));
+        repo->setup_msg =
+            bt_xasprintf("cannot read the CA certificates in '%s': %s", dir, strerror(-r));
     }
-    repo->base = reg_base_url(repo->host,
-                              reg_host_use_tls(repo->host, (const char *const *) reg->insecure,
-                                               reg->ninsecure, has_dir));
+    repo->base =
+        reg_base_url(repo->host, reg_host_use_tls(repo->host, (const char *const *) reg->insecure,
+                                                  reg->ninsecure, has_dir));
 }
 
 static struct eng_reg_repo *
@@ -403,8 +408,8 @@ api_url(const struct eng_reg_req *req)
         return bt_xasprintf("%s/v2/%s/blobs/%s", repo->base, repo->path, req->ref);
     case PUT_POST:
         if (req->mount_from)
-            return bt_xasprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", repo->base,
-                                repo->path, req->ref, req->mount_from);
+            return bt_xasprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", repo->base, repo->path,
+                                req->ref, req->mount_from);
         return bt_xasprintf("%s/v2/%s/blobs/uploads/", repo->base, repo->path);
     case PUT_PATCH:
         return bt_xstrdup(req->upload_url);
@@ -426,8 +431,8 @@ base64(const char *s)
 static void
 add_basic_auth(struct reg_xfer *x, const struct eng_reg_repo *repo)
 {
-    bt_autofree char *pair = bt_xasprintf("%s:%s", repo->username,
-                                          repo->password ? repo->password : "");
+    bt_autofree char *pair =
+        bt_xasprintf("%s:%s", repo->username, repo->password ? repo->password : "");
     bt_autofree char *b64 = base64(pair);
     reg_xfer_header(x, "Authorization: Basic %s", b64);
     OPENSSL_cleanse(pair, strlen(pair));
@@ -573,8 +578,8 @@ fail_status(struct eng_reg_req *req, const char *what)
         (void) bt_err_set(&err, EACCES, "access denied to '%s'%s%s", name, msg ? ": " : "",
                           msg ? msg : "");
     else if (x->status == 429)
-        (void) bt_err_set(&err, EAGAIN, "too many requests to %s%s%s", repo->host,
-                          msg ? ": " : "", msg ? msg : "");
+        (void) bt_err_set(&err, EAGAIN, "too many requests to %s%s%s", repo->host, msg ? ": " : "",
+                          msg ? msg : "");
     else
         (void) bt_err_set(&err, status_code(x->status), "%s %s: registry answered %ld%s%s",
                           x->method, x->url, x->status, msg ? ": " : "", msg ? msg : "");
@@ -658,8 +663,7 @@ token_fetch(struct eng_reg_req *req, const struct reg_challenge *ch)
     struct eng_reg_repo *repo = req->repo;
     struct bt_err *err = NULL;
     if (!bt_startswith(ch->realm, "https://") && !bt_startswith(ch->realm, "http://")) {
-        (void) bt_err_set(&err, BT_EPROTO, "registry %s sent an unusable token realm",
-                          repo->host);
+        (void) bt_err_set(&err, BT_EPROTO, "registry %s sent an unusable token realm", repo->host);
         req_finish_later(req, -err->code, err);
         return;
     }
@@ -881,8 +885,8 @@ on_xfer_done(struct reg_xfer *x, CURLcode code)
         return;
     }
     if (x->body_too_big) {
-        (void) bt_err_set(&err, BT_ETOOBIG, "manifest '%s' from %s is larger than %u MiB",
-                          req->ref, repo->host, REG_MANIFEST_MAX >> 20);
+        (void) bt_err_set(&err, BT_ETOOBIG, "manifest '%s' from %s is larger than %u MiB", req->ref,
+                          repo->host, REG_MANIFEST_MAX >> 20);
         req_finish_later(req, -err->code, err);
         return;
     }
@@ -953,8 +957,7 @@ eng_reg_blob_get(struct eng_reg_repo *repo, const char *digest, uint64_t offset,
 }
 
 struct eng_reg_req *
-eng_reg_blob_exists(struct eng_reg_repo *repo, const char *digest, eng_reg_done_fn done,
-                    void *ud)
+eng_reg_blob_exists(struct eng_reg_repo *repo, const char *digest, eng_reg_done_fn done, void *ud)
 {
     return req_launch(req_new(repo, REQ_EXISTS, digest, done, ud));
 }
@@ -979,8 +982,8 @@ eng_reg_blob_put(struct eng_reg_repo *repo, const char *digest, int fd, uint64_t
 }
 
 struct eng_reg_req *
-eng_reg_manifest_put(struct eng_reg_repo *repo, const char *reference, const char *body,
-                     size_t len, const char *media_type, eng_reg_done_fn done, void *ud)
+eng_reg_manifest_put(struct eng_reg_repo *repo, const char *reference, const char *body, size_t len,
+                     const char *media_type, eng_reg_done_fn done, void *ud)
 {
     struct eng_reg_req *req = req_new(repo, REQ_MANIFEST_PUT, reference, done, ud);
     req->body = bt_xmalloc(len + 1);

@@ -154,8 +154,8 @@ start(struct eng_reg *reg, struct eng_reg_repo *repo, const char *cmd, int argc,
         if (run->out_fd < 0 || file_digest(run->out_fd, digest, &size) < 0)
             return NULL;
         printf("digest: %s\nbytes: %llu\n", digest, (unsigned long long) size);
-        return eng_reg_blob_put(repo, digest, run->out_fd, size, argc == 4 ? argv[3] : NULL,
-                                chunk, on_done, run);
+        return eng_reg_blob_put(repo, digest, run->out_fd, size, argc == 4 ? argv[3] : NULL, chunk,
+                                on_done, run);
     }
     if (strcmp(cmd, "put-manifest") == 0 && argc == 5) {
         bt_autofree char *body = NULL;
@@ -234,10 +234,10 @@ main(int argc, char **argv)
         return 1;
     }
     bool push = strcmp(cmd, "push-blob") == 0 || strcmp(cmd, "put-manifest") == 0;
-    struct eng_reg_repo *repo = strcmp(cmd, "check") == 0
-                                    ? NULL
-                                    : eng_reg_repo_new(reg, argv[1], argv[2],
-                                                       has_auth ? &auth : NULL, push);
+    struct eng_reg_repo *repo =
+        strcmp(cmd, "check") == 0
+            ? NULL
+            : eng_reg_repo_new(reg, argv[1], argv[2], has_auth ? &auth : NULL, push);
     run.req = start(reg, repo, cmd, argc - 1, argv + 1, &run, chunk, has_auth ? &auth : NULL);
     int rc = 0;
     if (!run.req) {
