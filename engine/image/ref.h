@@ -20,7 +20,8 @@ struct eng_img_ref {
 
 /* Parse and normalise s. Errors (BT_EINVALID) name what is wrong: upper case in a repository
  * name, a bad tag, a digest that is not sha256:<64 lowercase hex>, an empty name, a name over
- * 255 characters, a 64-hex string that looks like an image id. */
+ * 255 characters, a 64-hex string that looks like an image id. A well-formed digest of another
+ * algorithm (sha512:...) is BT_EUNSUPPORTED. ret is written only on success. */
 int eng_img_ref_parse(const char *s, struct eng_img_ref *ret, struct bt_err **err);
 void eng_img_ref_release(struct eng_img_ref *r);
 /* "domain/path" (the repository, no tag or digest). Returns a new string, caller frees. */
@@ -33,5 +34,8 @@ char *eng_img_ref_str(const struct eng_img_ref *r);
 char *eng_img_ref_familiar(const struct eng_img_ref *r);
 /* The host name to contact for domain: "registry-1.docker.io" for docker.io, else domain. */
 const char *eng_img_ref_registry_host(const struct eng_img_ref *r);
-/* Whether s is "sha256:<64 lowercase hex>". */
+/* Whether s is "sha256:<64 lowercase hex>". NULL is not. */
 bool eng_img_digest_is_valid(const char *s);
+/* The same as a check whose error says what is wrong: BT_EINVALID for a malformed digest,
+ * BT_EUNSUPPORTED for a well-formed one of another algorithm ("sha512:..."). */
+int eng_img_digest_check(const char *s, struct bt_err **err);

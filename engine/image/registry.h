@@ -37,8 +37,8 @@ struct eng_reg_req;  /* one request in flight */
 struct eng_reg_opts {
     const char *const *insecure; /* hosts ("host" or "host:port") where plain HTTP is allowed */
     size_t ninsecure;
-    const char *certs_dir; /* NULL: /etc/berth/certs.d */
-    unsigned max_parallel; /* transfers at once over the whole client; 0: 6 */
+    const char *certs_dir;  /* NULL: /etc/berth/certs.d */
+    unsigned max_parallel;  /* transfers at once over the whole client; 0: 6 */
     const char *user_agent; /* NULL: "berth/<version>" */
 };
 
@@ -80,9 +80,8 @@ struct eng_reg_req *eng_reg_manifest_get(struct eng_reg_repo *repo, const char *
  * (to a storage host, dropping the Authorization header). Bytes go to sink in order; a sink
  * returning < 0 aborts the request with that status (its error set through *sink_err). */
 typedef int (*eng_reg_sink_fn)(void *ud, const void *data, size_t len, struct bt_err **sink_err);
-struct eng_reg_req *eng_reg_blob_get(struct eng_reg_repo *repo, const char *digest,
-                                     uint64_t offset, eng_reg_sink_fn sink, eng_reg_done_fn done,
-                                     void *ud);
+struct eng_reg_req *eng_reg_blob_get(struct eng_reg_repo *repo, const char *digest, uint64_t offset,
+                                     eng_reg_sink_fn sink, eng_reg_done_fn done, void *ud);
 
 /* HEAD /v2/<path>/blobs/<digest>: r is 1 when the registry has it, 0 when not. */
 struct eng_reg_req *eng_reg_blob_exists(struct eng_reg_repo *repo, const char *digest,

@@ -24,7 +24,10 @@
 
 struct eng_unpack_opts {
     bool keep_owners;   /* chown to the archive's uid/gid (true when root) */
-    bool allow_devices; /* create block/char devices and fifos (root only) */
+    bool allow_devices; /* create block/char devices (root only); skipped otherwise. Fifos
+                         * and whiteouts are always made */
+    bool walk_only;     /* resolve with the O_NOFOLLOW walk as if openat2 were missing (tests;
+                         * a symlink in a parent path is then refused) */
 };
 
 struct eng_unpack_result {
