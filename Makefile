@@ -18,7 +18,7 @@ endif
 # fast and the idle daemon stays small.
 # libevent and jansson are small and on every CLI call's path: linked statically they spare each
 # call the loading and relocation of two shared objects (about 0.5 ms here; test/bench measures).
-PKGS := yaml-0.1 libseccomp libcap libarchive openssl libcurl libmnl libnftables
+PKGS := yaml-0.1 libseccomp libcap libarchive openssl libcurl libmnl libnftables zlib libzstd
 STATIC_PKGS := libevent_core jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(STATIC_PKGS) 2>/dev/null)
 PKG_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic \
@@ -55,7 +55,8 @@ BENCH_SRCS := $(sort $(wildcard test/bench/*.c))
 
 # Debian packages: to build, to test, and for the benchmarks' yardstick.
 DEB_BUILD := gcc make pkg-config libyaml-dev libevent-dev libjansson-dev libseccomp-dev \
-	libcap-dev libarchive-dev libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev
+	libcap-dev libarchive-dev libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev \
+	zlib1g-dev libzstd-dev
 DEB_TEST := bats libcmocka-dev clang libclang-rt-14-dev python3 python3-jsonschema \
 	busybox-static socat iproute2 procps util-linux passwd zstd openssl skopeo docker-registry \
 	apache2-utils

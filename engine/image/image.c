@@ -51,6 +51,7 @@ eng_img_commit(struct eng_cas *cas, const char *manifest_digest, const char *sou
     struct eng_img_manifest m = { 0 };
     struct eng_img_config c = { 0 };
     char **chains = NULL;
+    char *platform = NULL;
     json_t *layers = NULL;
     int r = read_json_blob(cas, manifest_digest, &mtext, &mlen, err);
     if (r < 0 || (r = eng_img_manifest_parse(mtext, mlen, NULL, &m, err)) < 0)
@@ -89,7 +90,7 @@ eng_img_commit(struct eng_cas *cas, const char *manifest_digest, const char *sou
     }
     struct eng_img_platform p = { .os = c.os, .architecture = c.architecture,
                                   .variant = c.variant };
-    bt_autofree char *platform = eng_img_platform_str(&p);
+    platform = eng_img_platform_str(&p);
     char added[32];
     now_rfc3339(added);
     *ret_record = json_pack(
@@ -104,6 +105,7 @@ out:
         for (size_t i = 0; i < c.ndiff_ids; i++)
             free(chains[i]);
     free(chains);
+    free(platform);
     json_decref(layers);
     eng_img_manifest_release(&m);
     eng_img_config_release(&c);
@@ -175,7 +177,7 @@ eng_img_import(struct eng_cas *cas, int fd, const char *const *changes, size_t n
     eng_img_platform_host(&host);
     char created[32];
     now_rfc3339(created);
-    json_t *cfg = json_pack("{s:s, s:s, s:s?, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s, s:s}]}",
+    json_t *cfg = json_pack("{s:s, s:s, s:s*, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s, s:s}]}",
                             "architecture", host.architecture, "os", host.os, "variant",
                             host.variant, "created", created, "config", config, "rootfs", "type",
                             "layers", "diff_ids", diff_id, "history", "created", created,

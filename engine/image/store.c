@@ -274,6 +274,32 @@ eng_img_store_refs_of(const struct eng_img_store *s, const char *id)
     return a;
 }
 
+/* "busybox:latest" for "docker.io/library/busybox:latest", as Docker prints names. */
+static json_t *
+familiar(const char *full)
+{
+    struct eng_img_ref ref;
+    if (eng_img_ref_parse(full, &ref, NULL) < 0)
+        return json_string(full);
+    char *text = eng_img_ref_familiar(&ref);
+    eng_img_ref_release(&ref);
+    json_t *j = json_string(text);
+    free(text);
+    return j;
+}
+
+static json_t *
+familiar_all(json_t *list_steal)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(list_steal, i, v)
+        json_array_append_new(out, familiar(json_string_value(v)));
+    json_decref(list_steal);
+    return out;
+}
+
 static int
 save_refs(struct eng_img_store *s, struct bt_err **err)
 {
@@ -323,17 +349,35 @@ eng_img_store_add(struct eng_img_store *s, json_t *record_steal, const char *con
                   size_t nrefs, struct bt_err **err)
 {
     json_t *rec = record_steal;
+    /* References are kept in their full form, whatever form they came in. */
+    json_t *full = json_array();
+    for (size_t i = 0; i < nrefs; i++) {
+        struct eng_img_ref ref;
+        if (eng_img_ref_parse(refs[i], &ref, err) < 0) {
+            json_decref(full);
+            json_decref(rec);
+            return bt_err_wrap(err, "reference '%s'", refs[i]);
+        }
+        char *text = eng_img_ref_str(&ref);
+        json_array_append_new(full, json_string(text));
+        free(text);
+        eng_img_ref_release(&ref);
+    }
     int r = check_complete(s, rec, err);
     if (r == 0)
         r = save_record(s, rec, err);
     if (r < 0) {
+        json_decref(full);
         json_decref(rec);
         return r;
     }
     const char *id = rec_id(rec);
     json_object_set_new(s->records, id, rec); /* id stays valid: the record is held */
-    for (size_t i = 0; i < nrefs; i++)
-        json_object_set_new(s->refs, refs[i], json_string(id));
+    size_t i;
+    json_t *v;
+    json_array_foreach(full, i, v)
+        json_object_set_new(s->refs, json_string_value(v), json_string(id));
+    json_decref(full);
     return nrefs ? save_refs(s, err) : 0;
 }
 
@@ -396,8 +440,9 @@ delete_image(struct eng_img_store *s, const char *id_in, json_t *report, struct 
     size_t i;
     json_t *v;
     json_array_foreach(refs, i, v) {
+        json_array_append_new(report, json_pack("{s:o}", "Untagged",
+                                                familiar(json_string_value(v))));
         json_object_del(s->refs, json_string_value(v));
-        json_array_append_new(report, json_pack("{s:O}", "Untagged", v));
     }
     json_decref(refs);
     int r = save_refs(s, err);
@@ -455,7 +500,7 @@ eng_img_store_remove(struct eng_img_store *s, const char *name, bool force,
     }
     if (by_ref && nrefs > 1) {
         json_object_del(s->refs, full);
-        json_array_append_new(report, json_pack("{s:s}", "Untagged", full));
+        json_array_append_new(report, json_pack("{s:o}", "Untagged", familiar(full)));
         r = save_refs(s, err);
     } else if (!force && in_use && in_use(ud, id)) {
         r = bt_err_set(err, BT_ECONFLICT, "image '%s' is used by a container", name);
@@ -539,8 +584,8 @@ eng_img_store_inspect(const struct eng_img_store *s, const json_t *rec, json_t *
     json_t *repo_digests = json_object_get(rec, "repo_digests");
     json_t *out = json_pack(
         "{s:s, s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:{s:s, s:o}, s:O, s:O, s:s?, s:s?}",
-        "Id", id, "RepoTags", eng_img_store_refs_of(s, id), "RepoDigests",
-        repo_digests ? json_incref(repo_digests) : json_array(), "Created",
+        "Id", id, "RepoTags", familiar_all(eng_img_store_refs_of(s, id)), "RepoDigests",
+        familiar_all(repo_digests ? json_incref(repo_digests) : json_array()), "Created",
         json_string_value(json_object_get(cfg, "created")), "Architecture",
         json_string_value(json_object_get(cfg, "architecture")), "Os",
         json_string_value(json_object_get(cfg, "os")), "Variant",
