@@ -19,6 +19,8 @@ static const struct cli_cmd cmds[] = {
     { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format" },
     { "daemon", cli_cmd_daemon, "Run or manage the berth daemon" },
     { "image", cli_cmd_image, "Manage images" },
+    { "login", cli_cmd_login, "Log in to a registry" },
+    { "logout", cli_cmd_logout, "Log out from a registry" },
     { "system", cli_cmd_system, "Show system information" },
     { "version", cli_cmd_version, "Show the berth version information" },
 };

@@ -108,6 +108,9 @@ int cli_cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **
 int cli_cmd_system(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_daemon(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_image(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+int cli_cmd_image_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+int cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+int cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 
 /* Sub-commands share one dispatcher: "system info", "daemon stop". */
 int cli_subcmd_dispatch(struct cli_ctx *ctx, const char *parent, const struct cli_cmd *subs,

@@ -21,6 +21,7 @@
 #include "engine/base/fileio.h"
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
+#include "engine/image/registry.h"
 #include "orchestrator/daemon/daemon.h"
 
 static int log_fd = -1;
@@ -147,7 +148,8 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return bt_err_errno(err, -errno, "cannot become a child subreaper");
     raise_nofile();
-    if (orch_state_init(d, err) < 0 || orch_images_open(d, err) < 0)
+    if (orch_config_load(&d->config, err) < 0 || orch_state_init(d, err) < 0 ||
+        orch_images_open(d, err) < 0)
         return -1;
 
     d->base = event_base_new();
@@ -162,6 +164,14 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
     d->ev_stop = event_new(d->base, -1, 0, on_stop, d);
     BT_ASSERT(d->ev_stop);
     clock_gettime(CLOCK_MONOTONIC, &d->started);
+    struct eng_reg_opts ro = {
+        .insecure = (const char *const *) d->config.insecure_registries,
+        .ninsecure = d->config.ninsecure,
+        .certs_dir = d->config.certs_dir,
+        .user_agent = "berth/" BERTH_VERSION,
+    };
+    if (eng_reg_new(d->base, &ro, &d->reg, err) < 0)
+        return bt_err_wrap(err, "registry client");
     return orch_control_listen(d, err);
 }
 
@@ -169,6 +179,7 @@ static void
 teardown(struct orch_daemon *d)
 {
     orch_control_close(d);
+    d->reg = eng_reg_free(d->reg);
     for (size_t i = 0; i < BT_ARRAY_SIZE(d->ev_sig); i++)
         if (d->ev_sig[i])
             event_free(d->ev_sig[i]);
@@ -178,6 +189,7 @@ teardown(struct orch_daemon *d)
         event_base_free(d->base);
     orch_children_release(d);
     orch_images_close(d);
+    orch_config_release(&d->config);
     if (d->pid_fd >= 0) {
         /* Still holding the lock: the file is ours to remove. */
         (void) unlink(d->paths.pid);

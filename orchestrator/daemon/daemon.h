@@ -27,6 +27,17 @@ struct orch_daemon;
 struct orch_child;
 struct eng_cas;
 struct eng_img_store;
+struct eng_reg;
+
+/* config.c: daemon settings from a JSON file (BERTH_DAEMON_CONFIG, default
+ * /etc/berth/daemon.json; absent is fine): {"insecure-registries": [...], "certs-dir": "..."}. */
+struct orch_config {
+    char **insecure_registries;
+    size_t ninsecure;
+    char *certs_dir; /* NULL: the registry client's default */
+};
+int orch_config_load(struct orch_config *c, struct bt_err **err);
+void orch_config_release(struct orch_config *c);
 
 struct orch_daemon_opts {
     const char *root;     /* NULL: environment or default */
@@ -54,6 +65,8 @@ struct orch_daemon {
     bool stopping;
     struct eng_cas *cas;          /* <root>/images: blobs and layers */
     struct eng_img_store *images; /* image records and references */
+    struct eng_reg *reg;          /* the registry client */
+    struct orch_config config;    /* <config>/daemon.json */
 };
 
 /* Run the daemon until SIGTERM/SIGINT or a stop request. Returns the exit code. */
@@ -103,6 +116,8 @@ void orch_req_progress(struct orch_req *req, json_t *data_steal);
 /* Send the reply (r >= 0, result stolen; NULL: {}) or the error (r < 0, err taken), then free
  * the deferred request. */
 void orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err *err);
+/* Free a deferred request without answering: its op is about to fail synchronously. */
+void orch_req_drop(struct orch_req *req);
 /* Whether the client that sent the request has gone away. */
 bool orch_req_client_gone(const struct orch_req *req);
 /* Take descriptor i of the request (the caller owns it); -1 when there is none. */
@@ -132,6 +147,9 @@ int orch_images_open(struct orch_daemon *d, struct bt_err **err);
 void orch_images_close(struct orch_daemon *d);
 extern const struct orch_op orch_image_ops[];
 extern const size_t orch_nimage_ops;
+/* pull.c */
+extern const struct orch_op orch_pull_ops[];
+extern const size_t orch_npull_ops;
 
 /* state.c: the layout under the roots. */
 int orch_state_init(struct orch_daemon *d, struct bt_err **err);

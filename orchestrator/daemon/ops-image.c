@@ -234,8 +234,8 @@ start_worker(struct orch_req *req, const char *const *args, int in_fd, int out_f
     struct orch_req *later = orch_req_defer(req);
     static const struct orch_worker_cbs cbs = { progress_forward, images_done };
     if (orch_worker_run(req->d, args, in_fd, out_fd, &cbs, later, err) < 0) {
-        /* Hand the error back to dispatch, which replies; the deferred copy goes quietly. */
-        orch_req_finish(later, 0, NULL, NULL);
+        /* Dispatch replies with the error; the deferred copy goes quietly. */
+        orch_req_drop(later);
         return -1;
     }
     return ORCH_OP_PENDING;

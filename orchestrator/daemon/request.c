@@ -51,6 +51,22 @@ orch_req_send_error(struct orch_req *req, const struct bt_err *err)
     send_and_drop(req, orch_msg_error_from(req->id, err));
 }
 
+static void
+req_free(struct orch_req *req)
+{
+    orch_req_close_fds(req);
+    orch_conn_unref(req->conn, __func__);
+    json_decref(req->args);
+    free((char *) req->op);
+    free(req);
+}
+
+void
+orch_req_drop(struct orch_req *req)
+{
+    req_free(req);
+}
+
 void
 orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err *err)
 {
@@ -63,11 +79,7 @@ orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err
         send_and_drop(req, orch_msg_reply(req->id, result_steal ? result_steal : json_object()));
     }
     bt_err_free(err);
-    orch_req_close_fds(req);
-    orch_conn_unref(req->conn, __func__);
-    json_decref(req->args);
-    free((char *) req->op);
-    free(req);
+    req_free(req);
 }
 
 bool
