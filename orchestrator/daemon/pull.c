@@ -82,7 +82,8 @@ static void
 pull_free(struct pull *p)
 {
     if (p->err) {
-        orch_req_finish(p->req, -p->err->code, NULL, BT_TAKE_PTR(p->err));
+        struct bt_err *err = BT_TAKE_PTR(p->err);
+        orch_req_finish(p->req, -err->code, NULL, err);
     } else {
         bt_autofree char *full = eng_img_ref_str(&p->ref);
         orch_req_finish(p->req, 0,
@@ -325,8 +326,9 @@ start_layers(struct pull *p)
                          (unsigned long long) off);
         progress(p, sid, off ? "Resuming" : "Waiting", (int64_t) off, desc->size);
         l->state = LAYER_DOWNLOADING;
-        l->rq = eng_reg_blob_get(p->repo, desc->digest, off, layer_sink, on_layer_done,
-                                 pull_ref(p));
+        /* The layer is the callbacks' argument; the reference it holds is the pull's. */
+        pull_ref(p);
+        l->rq = eng_reg_blob_get(p->repo, desc->digest, off, layer_sink, on_layer_done, l);
         if (!l->rq) {
             pull_unref(p);
             (void) bt_err_set(&err, EIO, "cannot start the download of '%s'", desc->digest);
