@@ -2,10 +2,10 @@
 /*
  * Auth and the other rules of the registry client. First the pure parts, tested alone by
  * test-engine-registry-auth.c: WWW-Authenticate challenges, token scopes and token answers, the
- * registry's JSON error bodies, the retry schedule and Retry-After, and which URL a registry
- * host gets (plain HTTP only for loopback and insecure hosts). Then the auth dance of a request:
- * answer a 401's challenge once, with basic credentials or a bearer token fetched from the
- * realm, and say clearly why access was refused. Sending is registry.c's.
+ * registry's JSON error bodies, the retry schedule and Retry-After, and the URL each registry
+ * host is given (plain HTTP only for loopback and insecure hosts). Then the auth dance of a
+ * request: answer a 401's challenge once, with basic credentials or a bearer token fetched from
+ * the realm, and say clearly why access was refused. Sending is registry.c's.
  */
 #define LOG_TAG "registry"
 
@@ -56,26 +56,29 @@ parse_quoted(const char *p, const char **end)
     return bt_buf_steal(&b);
 }
 
+char **
+reg_field_find(void *obj, const struct reg_field *fields, size_t n, const char *name,
+               size_t namelen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(fields[i].name) == namelen && strncasecmp(fields[i].name, name, namelen) == 0)
+            return (char **) ((char *) obj + fields[i].off);
+    return NULL;
+}
+
 static void
 challenge_set(struct reg_challenge *c, const char *name, size_t namelen, char *value)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } params[] = {
+    static const struct reg_field params[] = {
         { "realm", offsetof(struct reg_challenge, realm) },
         { "service", offsetof(struct reg_challenge, service) },
         { "scope", offsetof(struct reg_challenge, scope) },
         { "error", offsetof(struct reg_challenge, error) },
     };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(params); i++) {
-        if (strlen(params[i].name) != namelen || strncasecmp(params[i].name, name, namelen))
-            continue;
-        char **slot = (char **) ((char *) c + params[i].off);
-        if (!*slot) { /* the first of a repeated parameter wins */
-            *slot = value;
-            return;
-        }
+    char **slot = reg_field_find(c, params, BT_ARRAY_SIZE(params), name, namelen);
+    if (slot && !*slot) { /* the first of a repeated parameter wins */
+        *slot = value;
+        return;
     }
     free(value);
 }

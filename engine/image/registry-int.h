@@ -24,6 +24,15 @@
 
 /* ---- pure helpers (registry-auth.c) ---- */
 
+/* A string field of a struct by name, for tables of headers and challenge parameters. */
+struct reg_field {
+    const char *name;
+    size_t off; /* offsetof the char * */
+};
+/* The slot of the field called name (namelen bytes, case-insensitive), or NULL. */
+char **reg_field_find(void *obj, const struct reg_field *fields, size_t n, const char *name,
+                      size_t namelen);
+
 /* One challenge of a WWW-Authenticate header; absent parameters are NULL. */
 struct reg_challenge {
     char *scheme; /* "Basic", "Bearer", as sent */
