@@ -25,7 +25,7 @@ REGISTRY_IMAGES_SRC="$BERTH_TOP/test/images"
 _REGISTRY_PIDS=()
 _BADREG_PIDS=()
 _REGISTRY_N=0
-declare -A _REGISTRY_INFO # host:port -> "tls=0|1 auth=0|1 dir=DIR"
+declare -gA _REGISTRY_INFO # host:port -> "tls=0|1 auth=0|1 dir=DIR"
 
 # test_images: builds (or finds cached) the standard images; sets TEST_IMAGES to their
 # directory. digests.json there has mkimage.py's JSON per image.
