@@ -80,7 +80,7 @@ printf 'new\n' >"$l2/var/cache/old/new"
 chmod 0644 "$l2/etc/motd" "$l2/usr/share/berth-test/.wh.doomed" \
 	"$l2/var/cache/old/.wh..wh..opq" "$l2/var/cache/old/new"
 
-config=(--cmd '["sh"]' --env 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+config=(--layer-cache "$work/cache" --cmd '["sh"]' --env 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 	--label org.berth.test=busybox --name busybox --tag latest)
 
 declare -A res

@@ -234,9 +234,10 @@ class Blobs:
             return f.read()
 
 
-def make_layer(src, how, blobs, work):
+def make_layer(src, how, blobs, work, cache=None):
     """Builds one layer from a directory or a tar; returns a dict with the uncompressed tar's
-    path (kept in work for docker archives), diff_id, and the blob's digest and size."""
+    path (kept in work for docker archives), diff_id, and the blob's digest and size. With a
+    cache directory, a tar already compressed the same way is not compressed again."""
     fd, raw = tempfile.mkstemp(dir=work, suffix=".tar")
     with os.fdopen(fd, "wb") as out:
         if os.path.isdir(src):
@@ -248,7 +249,16 @@ def make_layer(src, how, blobs, work):
     diff_id = sha256_file(raw)
     fd, comp = tempfile.mkstemp(dir=work, suffix=".blob")
     os.close(fd)
-    compress(raw, comp, how)
+    level = {"gzip": GZIP_LEVEL, "zstd": ZSTD_LEVEL}.get(how, 0)
+    cached = os.path.join(cache, f"{diff_id[7:]}.{how}{level}") if cache else None
+    if cached and os.path.isfile(cached):
+        shutil.copyfile(cached, comp)
+    else:
+        compress(raw, comp, how)
+        if cached:
+            os.makedirs(cache, exist_ok=True)
+            shutil.copyfile(comp, cached + ".tmp")
+            os.replace(cached + ".tmp", cached)
     digest, size = blobs.add_file(comp)
     return {"raw": raw, "diff_id": diff_id, "digest": digest, "size": size, "compression": how}
 
@@ -336,7 +346,7 @@ def build_image(args, blobs, work):
     layers = []
     for i, src in enumerate(args.layer):
         how = comps[min(i, len(comps) - 1)]
-        layers.append(make_layer(src, how, blobs, work))
+        layers.append(make_layer(src, how, blobs, work, args.layer_cache))
     cfg_doc = image_config(args, os_, arch, variant, layers)
     cfg_bytes = jdump(cfg_doc)
     cfg_digest, cfg_size = blobs.add_bytes(cfg_bytes)
@@ -615,10 +625,15 @@ def fill_layer_dir(d, rng, nbytes, busybox, index):
     while done < nbytes:
         kind = kinds[n % len(kinds)]
         size = min(nbytes - done, rng.randrange(256 << 10, 4 << 20))
-        sub = os.path.join(d, f"data{index}", f"d{n // 16:03d}")
+        top = os.path.join(d, f"data{index}")
+        sub = os.path.join(top, f"d{n // 16:03d}")
         os.makedirs(sub, exist_ok=True)
-        with open(os.path.join(sub, f"f{n:04d}.{kind}"), "wb") as f:
+        os.chmod(top, 0o755)  # modes go into the tar: not the umask's business
+        os.chmod(sub, 0o755)
+        path = os.path.join(sub, f"f{n:04d}.{kind}")
+        with open(path, "wb") as f:
             f.write(gen_chunk(rng, kind, size, busybox))
+        os.chmod(path, 0o644)
         done += size
         n += 1
 
@@ -686,6 +701,8 @@ def add_image_opts(p):
     p.add_argument("--compression", default="gzip",
                    help="gzip|zstd|none, or a comma list, one per layer (the last repeats)")
     p.add_argument("--platform", help="OS/ARCH[/VARIANT] (default: this host's)")
+    p.add_argument("--layer-cache", metavar="DIR",
+                   help="keep compressed layers here by diff_id and reuse them")
     p.add_argument("--cmd", help="JSON array, or a string run with /bin/sh -c")
     p.add_argument("--entrypoint", help="JSON array, or a string run with /bin/sh -c")
     p.add_argument("--env", action="append", metavar="K=V")
