@@ -210,6 +210,9 @@ class Blobs:
     def __init__(self, top):
         self.dir = os.path.join(top, "blobs", "sha256")
         os.makedirs(self.dir, exist_ok=True)
+        # Fixed modes: an OCI archive tars these, and the umask must not change its bytes.
+        for d in (top, os.path.join(top, "blobs"), self.dir):
+            os.chmod(d, 0o755)
         self.tmp = top
 
     def add_file(self, path):
@@ -224,6 +227,7 @@ class Blobs:
         d = "sha256:" + hashlib.sha256(data).hexdigest()
         with open(os.path.join(self.dir, d[7:]), "wb") as f:
             f.write(data)
+        os.chmod(os.path.join(self.dir, d[7:]), 0o644)
         return d, len(data)
 
     def path(self, digest):
@@ -393,6 +397,8 @@ def write_layout_files(top, desc):
         f.write(b'{"imageLayoutVersion":"1.0.0"}')
     with open(os.path.join(top, "index.json"), "wb") as f:
         f.write(jdump({"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [desc]}))
+    for name in ("oci-layout", "index.json"):
+        os.chmod(os.path.join(top, name), 0o644)
 
 
 def tar_tree_to(top, dest):
@@ -557,6 +563,7 @@ def cmd_index(args):
                 dst = os.path.join(blobs.dir, name)
                 if not os.path.exists(dst):
                     shutil.copyfile(os.path.join(src, "blobs", "sha256", name), dst)
+                    os.chmod(dst, 0o644)
             plat = {"architecture": cfg["architecture"], "os": cfg["os"]}
             if cfg.get("variant"):
                 plat["variant"] = cfg["variant"]

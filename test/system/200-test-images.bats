@@ -261,8 +261,8 @@ EOF
     assert_equal "$(test_image_field busybox .manifest)" "$(registry_digest lib/busybox:1)"
 }
 
-@test "two registries at once, addressed by host:port" {
-    registry_start --var PLAIN
+@test "two registries at once (plain with auth, TLS without), addressed by host:port" {
+    registry_start --auth --var PLAIN
     registry_start --tls --var SECURE
     [ "$PLAIN" != "$SECURE" ]
     [ "$PLAIN_PID" != "$SECURE_PID" ]
