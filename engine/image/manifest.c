@@ -398,7 +398,8 @@ doc_type_decide(json_t *root, const char *content_type, enum doc_type *ret,
         type = has_index ? DOC_OCI_INDEX : DOC_OCI_MANIFEST;
     }
     if (doc_type_is_index(type) && has_manifest)
-        return field_error(err, BT_EINVALID, "manifest", has_index ? "layers" : "config",
+        return field_error(err, BT_EINVALID, "manifest",
+                           json_object_get(root, "layers") ? "layers" : "config",
                            "not allowed in an index");
     if (!doc_type_is_index(type) && has_index)
         return field_error(err, BT_EINVALID, "manifest", "manifests",

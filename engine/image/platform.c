@@ -189,7 +189,7 @@ platform_rank(const struct eng_img_platform *want, const struct eng_img_platform
 {
     if (!bt_streq(want->os, have->os) || !bt_streq(want->architecture, have->architecture))
         return -1;
-    if (bt_streq(want->variant, have->variant))
+    if (want->variant == have->variant || bt_streq(want->variant, have->variant))
         return 100;
     if (strcmp(want->architecture, "arm") == 0) {
         /* A v7 CPU runs v6 and v5 code: the newest that fits is best. */

@@ -207,8 +207,16 @@ eng_img_ref_release(struct eng_img_ref *r)
     *r = (struct eng_img_ref){ 0 };
 }
 
-/* Split name at its first '/' as Docker does: the first component names a registry when it
- * has a '.' or a ':', is "localhost", or has upper case (a repository never has); else the
+/* Whether the first component of a name (n bytes, a '/' follows) names a registry: it has a
+ * '.' or a ':', is "localhost", or has upper case (a repository never has). */
+static bool
+first_is_domain(const char *s, size_t n)
+{
+    return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && memcmp(s, "localhost", 9) == 0) ||
+           has_upper(s, n);
+}
+
+/* Split name at its first '/' as Docker does: a registry when first_is_domain(), else the
  * name is on Docker Hub. */
 static void
 split_domain(const char *name, size_t n, char **ret_domain, char **ret_path)
@@ -367,11 +375,15 @@ eng_img_ref_str(const struct eng_img_ref *r)
 char *
 eng_img_ref_familiar(const struct eng_img_ref *r)
 {
-    if (strcmp(r->domain, DEFAULT_DOMAIN) != 0) {
+    /* Docker Hub: no domain, and no "library/" for official images (one component after).
+     * Unlike Docker, keep the domain when the path's first component would read as a registry
+     * host ("docker.io/a.b/c"): the short form must name the same repository. */
+    size_t first = strcspn(r->path, "/");
+    if (strcmp(r->domain, DEFAULT_DOMAIN) != 0 ||
+        (r->path[first] == '/' && first_is_domain(r->path, first))) {
         bt_autofree char *repo = eng_img_ref_repo(r);
         return with_tag_digest(repo, r);
     }
-    /* Docker Hub: no domain, and no "library/" for official images (one component after). */
     const char *rest = bt_startswith(r->path, OFFICIAL_PREFIX);
     const char *name = rest && !strchr(rest, '/') ? rest : r->path;
     return with_tag_digest(name, r);

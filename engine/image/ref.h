@@ -29,8 +29,9 @@ char *eng_img_ref_repo(const struct eng_img_ref *r);
 /* The full form: "docker.io/library/busybox:latest", "host/x@sha256:..." or
  * "host/x:tag@sha256:...". Returns a new string, caller frees. */
 char *eng_img_ref_str(const struct eng_img_ref *r);
-/* The short form Docker shows: "busybox:latest", "team/app:1", "127.0.0.1:5000/x:y".
- * Returns a new string, caller frees. */
+/* The short form Docker shows: "busybox:latest", "team/app:1", "127.0.0.1:5000/x:y". It
+ * always parses back to the same reference: unlike Docker, "docker.io/a.b/c" stays whole
+ * (Docker's "a.b/c" would name the registry a.b). Returns a new string, caller frees. */
 char *eng_img_ref_familiar(const struct eng_img_ref *r);
 /* The host name to contact for domain: "registry-1.docker.io" for docker.io, else domain. */
 const char *eng_img_ref_registry_host(const struct eng_img_ref *r);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The pure parts of the registry client: WWW-Authenticate challenges, token scopes and token
- * answers, the registry's JSON error bodies, the retry schedule and Retry-After, and which URL a
- * registry host gets (plain HTTP only for loopback and insecure hosts). No I/O, no loop: the
- * requests in registry.c use these, and test-engine-registry-auth.c tests them alone.
+ * Auth and the other rules of the registry client. First the pure parts, tested alone by
+ * test-engine-registry-auth.c: WWW-Authenticate challenges, token scopes and token answers, the
+ * registry's JSON error bodies, the retry schedule and Retry-After, and the URL each registry
+ * host is given (plain HTTP only for loopback and insecure hosts). Then the auth dance of a
+ * request: answer a 401's challenge once, with basic credentials or a bearer token fetched from
+ * the realm, and say clearly why access was refused. Sending is registry.c's.
  */
 #define LOG_TAG "registry"
 
@@ -54,26 +56,29 @@ parse_quoted(const char *p, const char **end)
     return bt_buf_steal(&b);
 }
 
+char **
+reg_field_find(void *obj, const struct reg_field *fields, size_t n, const char *name,
+               size_t namelen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(fields[i].name) == namelen && strncasecmp(fields[i].name, name, namelen) == 0)
+            return (char **) ((char *) obj + fields[i].off);
+    return NULL;
+}
+
 static void
 challenge_set(struct reg_challenge *c, const char *name, size_t namelen, char *value)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } params[] = {
+    static const struct reg_field params[] = {
         { "realm", offsetof(struct reg_challenge, realm) },
         { "service", offsetof(struct reg_challenge, service) },
         { "scope", offsetof(struct reg_challenge, scope) },
         { "error", offsetof(struct reg_challenge, error) },
     };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(params); i++) {
-        if (strlen(params[i].name) != namelen || strncasecmp(params[i].name, name, namelen))
-            continue;
-        char **slot = (char **) ((char *) c + params[i].off);
-        if (!*slot) { /* the first of a repeated parameter wins */
-            *slot = value;
-            return;
-        }
+    char **slot = reg_field_find(c, params, BT_ARRAY_SIZE(params), name, namelen);
+    if (slot && !*slot) { /* the first of a repeated parameter wins */
+        *slot = value;
+        return;
     }
     free(value);
 }
@@ -384,4 +389,144 @@ reg_reference_is_valid(const char *ref)
         if (!isalnum((unsigned char) *p) && !strchr("_.-", *p))
             return false;
     return true;
+}
+
+/* ---- the auth dance of a request ---- */
+
+/* Denied after answering the challenge (or with nothing to answer it with). */
+void
+reg_req_fail_unauthorized(struct eng_reg_req *req)
+{
+    struct eng_reg_repo *repo = req->repo;
+    bt_autofree char *name = reg_repo_name(repo);
+    struct bt_err *err = NULL;
+    bool push = req->kind == REQ_BLOB_PUT || req->kind == REQ_MANIFEST_PUT;
+    if (reg_repo_has_credentials(repo) && !req->token_granted)
+        (void) bt_err_set(&err, EACCES, "unauthorized: incorrect username or password for %s",
+                          repo->host);
+    else if (req->kind == REQ_CHECK)
+        (void) bt_err_set(&err, EACCES, "authentication required for %s", repo->host);
+    else
+        (void) bt_err_set(&err, EACCES, "%s access denied for '%s': not found or login needed",
+                          push ? "push" : "pull", name);
+    reg_req_finish_later(req, -EACCES, err);
+}
+
+static void
+form_add(struct bt_buf *b, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    (void) bt_buf_printf(b, "%s%s=", b->len ? "&" : "", name);
+    for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p))
+            (void) bt_buf_append(b, p, 1);
+        else
+            (void) bt_buf_printf(b, "%%%02X", *p);
+    }
+}
+
+static void
+token_fetch(struct eng_reg_req *req, const struct reg_challenge *ch)
+{
+    struct eng_reg_repo *repo = req->repo;
+    struct bt_err *err = NULL;
+    if (!bt_startswith(ch->realm, "https://") && !bt_startswith(ch->realm, "http://")) {
+        (void) bt_err_set(&err, BT_EPROTO, "registry %s sent an unusable token realm", repo->host);
+        reg_req_finish_later(req, -err->code, err);
+        return;
+    }
+    bt_autofree char *scope = repo->path ? reg_scope(repo->path, repo->push) : NULL;
+    const char *sc = scope ? scope : ch->scope;
+    reg_xfer_release(&req->x);
+    if (repo->identity_token) {
+        /* OAuth2 refresh: the identity token from `docker login` stands in for a password. */
+        struct bt_buf form;
+        bt_buf_init(&form, REG_SMALL_BODY_MAX);
+        form_add(&form, "grant_type", "refresh_token");
+        form_add(&form, "refresh_token", repo->identity_token);
+        form_add(&form, "service", ch->service);
+        form_add(&form, "scope", sc);
+        form_add(&form, "client_id", "berth");
+        reg_free_secret(req->form);
+        req->form = bt_buf_steal(&form);
+        reg_xfer_init(&req->x, req->reg, req, "POST", bt_xstrdup(ch->realm));
+        req->x.send_mem = req->form;
+        req->x.send_len = strlen(req->form);
+        reg_xfer_header(&req->x, "Content-Type: application/x-www-form-urlencoded");
+    } else {
+        char *url = bt_xstrdup(ch->realm);
+        for (size_t i = 0; i < 2; i++) {
+            const char *v = i == 0 ? ch->service : sc;
+            char *next = v ? reg_url_add_query(url, i == 0 ? "service" : "scope", v) : NULL;
+            if (next) {
+                free(url);
+                url = next;
+            }
+        }
+        reg_xfer_init(&req->x, req->reg, req, "GET", url);
+        if (repo->username)
+            reg_add_basic_auth(&req->x, repo);
+    }
+    req->token_xfer = true;
+    reg_req_begin(req);
+}
+
+void
+reg_req_on_token_answer(struct eng_reg_req *req)
+{
+    struct reg_xfer *x = &req->x;
+    struct eng_reg_repo *repo = req->repo;
+    if (x->status == 401 || x->status == 403) {
+        reg_req_fail_unauthorized(req);
+        return;
+    }
+    if (x->status != 200) {
+        reg_req_fail_status(req, NULL);
+        return;
+    }
+    char *token = NULL;
+    unsigned ttl;
+    struct bt_err *err = NULL;
+    if (reg_token_parse(x->body.data, x->body.len, &token, &ttl, &err) < 0) {
+        (void) bt_err_wrap(&err, "token server of %s", repo->host);
+        reg_req_finish_later(req, -err->code, err);
+        return;
+    }
+    reg_free_secret(repo->token);
+    repo->token = token;
+    repo->token_expiry_ms = reg_now_ms() + (uint64_t) ttl * 1000;
+    repo->auth = AUTH_BEARER;
+    req->token_granted = true;
+    reg_req_send(req);
+}
+
+void
+reg_req_on_challenge(struct eng_reg_req *req)
+{
+    struct eng_reg_repo *repo = req->repo;
+    struct reg_challenge *ch = NULL;
+    size_t n = 0;
+    if (req->auth_answered || !req->x.www_auth ||
+        reg_challenges_parse(req->x.www_auth, &ch, &n) < 0) {
+        reg_req_fail_unauthorized(req);
+        return;
+    }
+    req->auth_answered = true;
+    const struct reg_challenge *bearer = reg_challenge_find(ch, n, "Bearer");
+    const struct reg_challenge *basic = reg_challenge_find(ch, n, "Basic");
+    if (bearer && bearer->realm) {
+        token_fetch(req, bearer);
+    } else if (basic && repo->username) {
+        repo->auth = AUTH_BASIC;
+        reg_req_send(req);
+    } else if (basic) {
+        struct bt_err *err = NULL;
+        (void) bt_err_set(&err, EACCES, "authentication required for %s", repo->host);
+        bt_err_hint(&err, "log in to %s first", repo->host);
+        reg_req_finish_later(req, -EACCES, err);
+    } else {
+        reg_req_fail_unauthorized(req);
+    }
+    reg_challenges_free(ch, n);
 }

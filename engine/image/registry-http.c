@@ -238,10 +238,7 @@ on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct reg_xfer *x = userp;
     size_t len = size * nmemb;
-    static const struct {
-        const char *name;
-        size_t off;
-    } keep[] = {
+    static const struct reg_field keep[] = {
         { "content-type", offsetof(struct reg_xfer, content_type) },
         { "docker-content-digest", offsetof(struct reg_xfer, digest) },
         { "location", offsetof(struct reg_xfer, location) },
@@ -267,19 +264,17 @@ on_header(char *data, size_t size, size_t nmemb, void *userp)
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(keep); i++) {
-        if (strlen(keep[i].name) != nlen || strncasecmp(keep[i].name, data, nlen))
-            continue;
-        char **slot = (char **) ((char *) x + keep[i].off);
-        size_t old = *slot ? strlen(*slot) : 0;
-        if (old + (size_t) (end - v) + 2 > REG_HEADER_MAX)
-            return CURL_WRITEFUNC_ERROR;
-        /* Repeated (WWW-Authenticate): one list, as HTTP allows. */
-        char *joined =
-            bt_xasprintf("%s%s%.*s", *slot ? *slot : "", *slot ? ", " : "", (int) (end - v), v);
-        free(*slot);
-        *slot = joined;
-    }
+    char **slot = reg_field_find(x, keep, BT_ARRAY_SIZE(keep), data, nlen);
+    if (!slot)
+        return len;
+    size_t old = *slot ? strlen(*slot) : 0;
+    if (old + (size_t) (end - v) + 2 > REG_HEADER_MAX)
+        return CURL_WRITEFUNC_ERROR;
+    /* Repeated (WWW-Authenticate): one list, as HTTP allows. */
+    char *joined =
+        bt_xasprintf("%s%s%.*s", *slot ? *slot : "", *slot ? ", " : "", (int) (end - v), v);
+    free(*slot);
+    *slot = joined;
     return len;
 }
 

@@ -24,6 +24,15 @@
 
 /* ---- pure helpers (registry-auth.c) ---- */
 
+/* A string field of a struct by name, for tables of headers and challenge parameters. */
+struct reg_field {
+    const char *name;
+    size_t off; /* offsetof the char * */
+};
+/* The slot of the field called name (namelen bytes, case-insensitive), or NULL. */
+char **reg_field_find(void *obj, const struct reg_field *fields, size_t n, const char *name,
+                      size_t namelen);
+
 /* One challenge of a WWW-Authenticate header; absent parameters are NULL. */
 struct reg_challenge {
     char *scheme; /* "Basic", "Bearer", as sent */
@@ -141,3 +150,93 @@ char *reg_url_add_query(const char *url, const char *name, const char *value);
 /* A message for a failed exchange's CURLcode and its errno-style code. */
 int reg_curl_error(CURLcode code, const char *errbuf, const char **ret_msg);
 bool reg_curl_is_retryable(CURLcode code);
+
+/* ---- requests (registry.c; the auth dance in registry-auth.c) ---- */
+
+enum req_kind {
+    REQ_MANIFEST_GET,
+    REQ_BLOB_GET,
+    REQ_EXISTS,
+    REQ_BLOB_PUT,
+    REQ_MANIFEST_PUT,
+    REQ_CHECK
+};
+enum put_step { PUT_HEAD, PUT_POST, PUT_PATCH, PUT_PUT };
+enum repo_auth { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
+
+struct eng_reg_repo {
+    unsigned refs;
+    struct eng_reg *reg;
+    char *host;
+    char *path; /* NULL: the registry itself (eng_reg_check) */
+    char *username, *password, *identity_token;
+    bool push;
+    char *base; /* "http://HOST" or "https://HOST" */
+    char *ca;   /* PEM of certs.d/HOST/\*.crt, NULL: none */
+    size_t ca_len;
+    int setup_code; /* a bad host or unreadable CAs: every request fails with this */
+    char *setup_msg;
+    enum repo_auth auth;
+    char *token;
+    uint64_t token_expiry_ms; /* monotonic */
+};
+
+struct eng_reg_req {
+    struct eng_reg *reg;
+    struct eng_reg_repo *repo;
+    struct eng_reg_req *prev, *next;
+    enum req_kind kind;
+    char *ref; /* tag or digest */
+    eng_reg_done_fn done;
+    eng_reg_manifest_fn manifest_done;
+    eng_reg_sink_fn sink;
+    void *ud;
+    struct reg_xfer x;
+    bool token_xfer;    /* x fetches a token, not the request itself */
+    struct event *ev;   /* retry backoff and deferred completion */
+    unsigned attempt;   /* retries done */
+    bool auth_answered; /* this attempt answered a challenge already */
+    bool token_granted; /* ... with a token the token server gave */
+    unsigned redirects;
+    char *redirect_url; /* where the next send goes instead of the API URL */
+    bool finished;      /* result and error are set; ev delivers them */
+    bool cancelled;
+    int result;
+    struct bt_err *error;
+    char *form; /* the token POST's body */
+    /* blob GET */
+    uint64_t offset, delivered, skip;
+    bool range_checked;
+    int sink_r;
+    struct bt_err *sink_err;
+    /* uploads */
+    int fd;
+    uint64_t size, chunk, sent;
+    char *mount_from;
+    enum put_step step;
+    char *upload_url;
+    char *body; /* manifest PUT */
+    size_t body_len;
+    char *media_type;
+};
+
+void reg_req_send(struct eng_reg_req *req);
+/* Finish on the next loop turn with r (negative, or 0/1) and err (taken). */
+void reg_req_finish_later(struct eng_reg_req *req, int r, struct bt_err *err);
+/* Fail with what the registry answered; what: "manifest" or "blob" for a 404, else NULL. */
+void reg_req_fail_status(struct eng_reg_req *req, const char *what);
+/* Start req->x (set up by the caller) with the repository's CAs. */
+void reg_req_begin(struct eng_reg_req *req);
+/* A 401: answer its challenge once (basic, or a token from the realm), then fail. */
+void reg_req_on_challenge(struct eng_reg_req *req);
+/* The token server answered req->x. */
+void reg_req_on_token_answer(struct eng_reg_req *req);
+void reg_req_fail_unauthorized(struct eng_reg_req *req);
+/* "HOST/PATH" for messages. New string. */
+char *reg_repo_name(const struct eng_reg_repo *repo);
+bool reg_repo_has_credentials(const struct eng_reg_repo *repo);
+void reg_add_basic_auth(struct reg_xfer *x, const struct eng_reg_repo *repo);
+/* CLOCK_MONOTONIC in ms. */
+uint64_t reg_now_ms(void);
+/* Wipe and free a secret (NULL is fine). */
+void reg_free_secret(char *s);

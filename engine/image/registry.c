@@ -28,79 +28,11 @@ static const char manifest_accept[] = "Accept: application/vnd.oci.image.index.v
                                       "application/vnd.docker.distribution.manifest.list.v2+json, "
                                       "application/vnd.docker.distribution.manifest.v2+json";
 
-enum req_kind {
-    REQ_MANIFEST_GET,
-    REQ_BLOB_GET,
-    REQ_EXISTS,
-    REQ_BLOB_PUT,
-    REQ_MANIFEST_PUT,
-    REQ_CHECK
-};
-enum put_step { PUT_HEAD, PUT_POST, PUT_PATCH, PUT_PUT };
-enum repo_auth { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
-
-struct eng_reg_repo {
-    unsigned refs;
-    struct eng_reg *reg;
-    char *host;
-    char *path; /* NULL: the registry itself (eng_reg_check) */
-    char *username, *password, *identity_token;
-    bool push;
-    char *base; /* "http://HOST" or "https://HOST" */
-    char *ca;   /* PEM of certs.d/HOST/\*.crt, NULL: none */
-    size_t ca_len;
-    int setup_code; /* a bad host or unreadable CAs: every request fails with this */
-    char *setup_msg;
-    enum repo_auth auth;
-    char *token;
-    uint64_t token_expiry_ms; /* monotonic */
-};
-
-struct eng_reg_req {
-    struct eng_reg *reg;
-    struct eng_reg_repo *repo;
-    struct eng_reg_req *prev, *next;
-    enum req_kind kind;
-    char *ref; /* tag or digest */
-    eng_reg_done_fn done;
-    eng_reg_manifest_fn manifest_done;
-    eng_reg_sink_fn sink;
-    void *ud;
-    struct reg_xfer x;
-    bool token_xfer;    /* x fetches a token, not the request itself */
-    struct event *ev;   /* retry backoff and deferred completion */
-    unsigned attempt;   /* retries done */
-    bool auth_answered; /* this attempt answered a challenge already */
-    bool token_granted; /* ... with a token the token server gave */
-    unsigned redirects;
-    char *redirect_url; /* where the next send goes instead of the API URL */
-    bool finished;      /* result and error are set; ev delivers them */
-    bool cancelled;
-    int result;
-    struct bt_err *error;
-    char *form; /* the token POST's body */
-    /* blob GET */
-    uint64_t offset, delivered, skip;
-    bool range_checked;
-    int sink_r;
-    struct bt_err *sink_err;
-    /* uploads */
-    int fd;
-    uint64_t size, chunk, sent;
-    char *mount_from;
-    enum put_step step;
-    char *upload_url;
-    char *body; /* manifest PUT */
-    size_t body_len;
-    char *media_type;
-};
-
-static void req_send(struct eng_reg_req *req);
 static void on_xfer_done(struct reg_xfer *x, CURLcode code);
 static int blob_data(struct reg_xfer *x, const void *data, size_t len);
 
-static uint64_t
-now_ms(void)
+uint64_t
+reg_now_ms(void)
 {
     struct timespec ts;
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -207,8 +139,8 @@ eng_reg_repo_ref(struct eng_reg_repo *repo)
     return repo;
 }
 
-static void
-free_secret(char *s)
+void
+reg_free_secret(char *s)
 {
     if (s)
         OPENSSL_cleanse(s, strlen(s));
@@ -223,9 +155,9 @@ eng_reg_repo_unref(struct eng_reg_repo *repo)
     free(repo->host);
     free(repo->path);
     free(repo->username);
-    free_secret(repo->password);
-    free_secret(repo->identity_token);
-    free_secret(repo->token);
+    reg_free_secret(repo->password);
+    reg_free_secret(repo->identity_token);
+    reg_free_secret(repo->token);
     free(repo->base);
     free(repo->ca);
     free(repo->setup_msg);
@@ -233,14 +165,14 @@ eng_reg_repo_unref(struct eng_reg_repo *repo)
 }
 
 /* "HOST/PATH" for messages. New string. */
-static char *
-repo_name(const struct eng_reg_repo *repo)
+char *
+reg_repo_name(const struct eng_reg_repo *repo)
 {
     return bt_xasprintf("%s/%s", repo->host, repo->path ? repo->path : "");
 }
 
-static bool
-repo_has_credentials(const struct eng_reg_repo *repo)
+bool
+reg_repo_has_credentials(const struct eng_reg_repo *repo)
 {
     return repo->username || repo->identity_token;
 }
@@ -265,7 +197,7 @@ req_free(struct eng_reg_req *req)
     bt_err_free(req->sink_err);
     free(req->ref);
     free(req->redirect_url);
-    free_secret(req->form);
+    reg_free_secret(req->form);
     free(req->mount_from);
     free(req->upload_url);
     free(req->body);
@@ -296,12 +228,12 @@ on_req_event(evutil_socket_t fd, short what, void *arg)
         req_complete(req, req->result, err);
         return;
     }
-    req_send(req); /* a retry whose backoff ran out */
+    reg_req_send(req); /* a retry whose backoff ran out */
 }
 
 /* Finish on the next loop turn with r (negative) and err (taken). */
-static void
-req_finish_later(struct eng_reg_req *req, int r, struct bt_err *err)
+void
+reg_req_finish_later(struct eng_reg_req *req, int r, struct bt_err *err)
 {
     if (req->finished) {
         bt_err_free(err);
@@ -349,7 +281,7 @@ req_launch(struct eng_reg_req *req)
     else if (req->ref && !reg_reference_is_valid(req->ref))
         (void) bt_err_set(&err, EINVAL, "invalid reference '%s'", req->ref);
     if (err) {
-        req_finish_later(req, -err->code, err);
+        reg_req_finish_later(req, -err->code, err);
         return req;
     }
     struct timeval zero = { 0, 0 };
@@ -366,7 +298,7 @@ eng_reg_req_cancel(struct eng_reg_req *req)
     struct bt_err *err = NULL;
     (void) bt_err_set(&err, ECANCELED, "request cancelled");
     /* The exchange is dropped in on_req_event: curl may be calling us right now. */
-    req_finish_later(req, -ECANCELED, err);
+    reg_req_finish_later(req, -ECANCELED, err);
 }
 
 struct eng_reg *
@@ -428,8 +360,8 @@ base64(const char *s)
     return out;
 }
 
-static void
-add_basic_auth(struct reg_xfer *x, const struct eng_reg_repo *repo)
+void
+reg_add_basic_auth(struct reg_xfer *x, const struct eng_reg_repo *repo)
 {
     bt_autofree char *pair =
         bt_xasprintf("%s:%s", repo->username, repo->password ? repo->password : "");
@@ -445,14 +377,14 @@ add_auth(struct eng_reg_req *req)
     /* Redirects go to storage hosts: credentials are only ever for the registry itself. */
     if (!reg_url_same_origin(req->x.url, repo->base))
         return;
-    if (repo->auth == AUTH_BEARER && repo->token && now_ms() >= repo->token_expiry_ms) {
-        free_secret(repo->token);
+    if (repo->auth == AUTH_BEARER && repo->token && reg_now_ms() >= repo->token_expiry_ms) {
+        reg_free_secret(repo->token);
         repo->token = NULL;
     }
     if (repo->auth == AUTH_BEARER && repo->token)
         reg_xfer_header(&req->x, "Authorization: Bearer %s", repo->token);
     else if (repo->auth == AUTH_BASIC && repo->username)
-        add_basic_auth(&req->x, repo);
+        reg_add_basic_auth(&req->x, repo);
 }
 
 static void
@@ -499,24 +431,24 @@ method_of(const struct eng_reg_req *req)
     }
 }
 
-static void
-xfer_begin(struct eng_reg_req *req)
+void
+reg_req_begin(struct eng_reg_req *req)
 {
     struct bt_err *err = NULL;
     req->x.done = on_xfer_done;
     if (reg_xfer_start(&req->x, req->repo->ca, req->repo->ca_len, &err) < 0)
-        req_finish_later(req, -err->code, err);
+        reg_req_finish_later(req, -err->code, err);
 }
 
-static void
-req_send(struct eng_reg_req *req)
+void
+reg_req_send(struct eng_reg_req *req)
 {
     reg_xfer_release(&req->x);
     char *url = req->redirect_url ? bt_xstrdup(req->redirect_url) : api_url(req);
     if (!url) {
         struct bt_err *err = NULL;
         (void) bt_err_set(&err, EINVAL, "cannot build the URL of '%s'", req->ref);
-        req_finish_later(req, -EINVAL, err);
+        reg_req_finish_later(req, -EINVAL, err);
         return;
     }
     reg_xfer_init(&req->x, req->reg, req, method_of(req), url);
@@ -534,7 +466,7 @@ req_send(struct eng_reg_req *req)
     }
     set_upload(req);
     add_auth(req);
-    xfer_begin(req);
+    reg_req_begin(req);
 }
 
 /* ---- answers ---- */
@@ -562,12 +494,12 @@ status_code(long status)
 }
 
 /* An error for an answer we cannot use: what was asked, what came back, the registry's words. */
-static void
-fail_status(struct eng_reg_req *req, const char *what)
+void
+reg_req_fail_status(struct eng_reg_req *req, const char *what)
 {
     struct reg_xfer *x = &req->x;
     struct eng_reg_repo *repo = req->repo;
-    bt_autofree char *name = repo_name(repo);
+    bt_autofree char *name = reg_repo_name(repo);
     bt_autofree char *msg = reg_error_body_message(x->body.data, x->body.len);
     const char *sep = req->kind == REQ_MANIFEST_GET || req->kind == REQ_MANIFEST_PUT ? ":" : "@";
     struct bt_err *err = NULL;
@@ -583,26 +515,7 @@ fail_status(struct eng_reg_req *req, const char *what)
     else
         (void) bt_err_set(&err, status_code(x->status), "%s %s: registry answered %ld%s%s",
                           x->method, x->url, x->status, msg ? ": " : "", msg ? msg : "");
-    req_finish_later(req, -err->code, err);
-}
-
-/* Denied after answering the challenge (or with nothing to answer it with). */
-static void
-fail_unauthorized(struct eng_reg_req *req)
-{
-    struct eng_reg_repo *repo = req->repo;
-    bt_autofree char *name = repo_name(repo);
-    struct bt_err *err = NULL;
-    bool push = req->kind == REQ_BLOB_PUT || req->kind == REQ_MANIFEST_PUT;
-    if (repo_has_credentials(repo) && !req->token_granted)
-        (void) bt_err_set(&err, EACCES, "unauthorized: incorrect username or password for %s",
-                          repo->host);
-    else if (req->kind == REQ_CHECK)
-        (void) bt_err_set(&err, EACCES, "authentication required for %s", repo->host);
-    else
-        (void) bt_err_set(&err, EACCES, "%s access denied for '%s': not found or login needed",
-                          push ? "push" : "pull", name);
-    req_finish_later(req, -EACCES, err);
+    reg_req_finish_later(req, -err->code, err);
 }
 
 /* Try again after the backoff (or Retry-After), or give up with err (taken). */
@@ -610,7 +523,7 @@ static void
 retry_or_fail(struct eng_reg_req *req, struct bt_err *err)
 {
     if (req->attempt >= ENG_REG_RETRIES) {
-        req_finish_later(req, -err->code, err);
+        reg_req_finish_later(req, -err->code, err);
         return;
     }
     req->attempt++;
@@ -639,127 +552,6 @@ static bool
 status_is_retryable(long status)
 {
     return status == 408 || status == 429 || (status >= 500 && status != 501);
-}
-
-/* ---- the token dance ---- */
-
-static void
-form_add(struct bt_buf *b, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    (void) bt_buf_printf(b, "%s%s=", b->len ? "&" : "", name);
-    for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
-        if (isalnum(*p) || strchr("-._~", *p))
-            (void) bt_buf_append(b, p, 1);
-        else
-            (void) bt_buf_printf(b, "%%%02X", *p);
-    }
-}
-
-static void
-token_fetch(struct eng_reg_req *req, const struct reg_challenge *ch)
-{
-    struct eng_reg_repo *repo = req->repo;
-    struct bt_err *err = NULL;
-    if (!bt_startswith(ch->realm, "https://") && !bt_startswith(ch->realm, "http://")) {
-        (void) bt_err_set(&err, BT_EPROTO, "registry %s sent an unusable token realm", repo->host);
-        req_finish_later(req, -err->code, err);
-        return;
-    }
-    bt_autofree char *scope = repo->path ? reg_scope(repo->path, repo->push) : NULL;
-    const char *sc = scope ? scope : ch->scope;
-    reg_xfer_release(&req->x);
-    if (repo->identity_token) {
-        /* OAuth2 refresh: the identity token from `docker login` stands in for a password. */
-        struct bt_buf form;
-        bt_buf_init(&form, REG_SMALL_BODY_MAX);
-        form_add(&form, "grant_type", "refresh_token");
-        form_add(&form, "refresh_token", repo->identity_token);
-        form_add(&form, "service", ch->service);
-        form_add(&form, "scope", sc);
-        form_add(&form, "client_id", "berth");
-        free_secret(req->form);
-        req->form = bt_buf_steal(&form);
-        reg_xfer_init(&req->x, req->reg, req, "POST", bt_xstrdup(ch->realm));
-        req->x.send_mem = req->form;
-        req->x.send_len = strlen(req->form);
-        reg_xfer_header(&req->x, "Content-Type: application/x-www-form-urlencoded");
-    } else {
-        char *url = bt_xstrdup(ch->realm);
-        for (size_t i = 0; i < 2; i++) {
-            const char *v = i == 0 ? ch->service : sc;
-            char *next = v ? reg_url_add_query(url, i == 0 ? "service" : "scope", v) : NULL;
-            if (next) {
-                free(url);
-                url = next;
-            }
-        }
-        reg_xfer_init(&req->x, req->reg, req, "GET", url);
-        if (repo->username)
-            add_basic_auth(&req->x, repo);
-    }
-    req->token_xfer = true;
-    xfer_begin(req);
-}
-
-static void
-on_token_answer(struct eng_reg_req *req)
-{
-    struct reg_xfer *x = &req->x;
-    struct eng_reg_repo *repo = req->repo;
-    if (x->status == 401 || x->status == 403) {
-        fail_unauthorized(req);
-        return;
-    }
-    if (x->status != 200) {
-        fail_status(req, NULL);
-        return;
-    }
-    char *token = NULL;
-    unsigned ttl;
-    struct bt_err *err = NULL;
-    if (reg_token_parse(x->body.data, x->body.len, &token, &ttl, &err) < 0) {
-        (void) bt_err_wrap(&err, "token server of %s", repo->host);
-        req_finish_later(req, -err->code, err);
-        return;
-    }
-    free_secret(repo->token);
-    repo->token = token;
-    repo->token_expiry_ms = now_ms() + (uint64_t) ttl * 1000;
-    repo->auth = AUTH_BEARER;
-    req->token_granted = true;
-    req_send(req);
-}
-
-static void
-on_challenge(struct eng_reg_req *req)
-{
-    struct eng_reg_repo *repo = req->repo;
-    struct reg_challenge *ch = NULL;
-    size_t n = 0;
-    if (req->auth_answered || !req->x.www_auth ||
-        reg_challenges_parse(req->x.www_auth, &ch, &n) < 0) {
-        fail_unauthorized(req);
-        return;
-    }
-    req->auth_answered = true;
-    const struct reg_challenge *bearer = reg_challenge_find(ch, n, "Bearer");
-    const struct reg_challenge *basic = reg_challenge_find(ch, n, "Basic");
-    if (bearer && bearer->realm) {
-        token_fetch(req, bearer);
-    } else if (basic && repo->username) {
-        repo->auth = AUTH_BASIC;
-        req_send(req);
-    } else if (basic) {
-        struct bt_err *err = NULL;
-        (void) bt_err_set(&err, EACCES, "authentication required for %s", repo->host);
-        bt_err_hint(&err, "log in to %s first", repo->host);
-        req_finish_later(req, -EACCES, err);
-    } else {
-        fail_unauthorized(req);
-    }
-    reg_challenges_free(ch, n);
 }
 
 /* ---- completion ---- */
@@ -805,17 +597,17 @@ on_blob_put_answer(struct eng_reg_req *req)
     struct reg_xfer *x = &req->x;
     long st = x->status;
     if (req->step == PUT_HEAD && st == 200) {
-        req_finish_later(req, 0, NULL);
+        reg_req_finish_later(req, 0, NULL);
     } else if (req->step == PUT_HEAD && st == 404) {
         req->step = PUT_POST;
-        req_send(req);
+        reg_req_send(req);
     } else if (req->step == PUT_POST && st == 201 && req->mount_from) {
         bt_log_debug("blob %s mounted from '%s'", req->ref, req->mount_from);
-        req_finish_later(req, 0, NULL);
+        reg_req_finish_later(req, 0, NULL);
     } else if ((req->step == PUT_POST || req->step == PUT_PATCH) && st == 202 && x->location) {
         char *next = reg_url_resolve(x->url, x->location);
         if (!next) {
-            fail_status(req, NULL);
+            reg_req_fail_status(req, NULL);
             return;
         }
         free(req->upload_url);
@@ -824,11 +616,11 @@ on_blob_put_answer(struct eng_reg_req *req)
             req->sent += x->send_len;
         bool whole = req->size <= req->chunk;
         req->step = whole || req->sent == req->size ? PUT_PUT : PUT_PATCH;
-        req_send(req);
+        reg_req_send(req);
     } else if (req->step == PUT_PUT && (st == 201 || st == 204)) {
-        req_finish_later(req, 0, NULL);
+        reg_req_finish_later(req, 0, NULL);
     } else {
-        fail_status(req, NULL);
+        reg_req_fail_status(req, NULL);
     }
 }
 
@@ -840,7 +632,7 @@ on_answer(struct eng_reg_req *req)
     switch (req->kind) {
     case REQ_MANIFEST_GET:
         if (!ok) {
-            fail_status(req, "manifest");
+            reg_req_fail_status(req, "manifest");
             return;
         }
         req->manifest_done(req->ud, 0, bt_buf_str(&x->body), x->body.len, x->content_type,
@@ -849,15 +641,15 @@ on_answer(struct eng_reg_req *req)
         return;
     case REQ_BLOB_GET:
         if (ok)
-            req_finish_later(req, 0, NULL);
+            reg_req_finish_later(req, 0, NULL);
         else
-            fail_status(req, "blob");
+            reg_req_fail_status(req, "blob");
         return;
     case REQ_EXISTS:
         if (x->status == 200 || x->status == 404)
-            req_finish_later(req, x->status == 200, NULL);
+            reg_req_finish_later(req, x->status == 200, NULL);
         else
-            fail_status(req, NULL);
+            reg_req_fail_status(req, NULL);
         return;
     case REQ_BLOB_PUT:
         on_blob_put_answer(req);
@@ -865,9 +657,9 @@ on_answer(struct eng_reg_req *req)
     case REQ_MANIFEST_PUT:
     case REQ_CHECK:
         if (ok)
-            req_finish_later(req, 0, NULL);
+            reg_req_finish_later(req, 0, NULL);
         else
-            fail_status(req, NULL);
+            reg_req_fail_status(req, NULL);
         return;
     }
 }
@@ -881,13 +673,13 @@ on_xfer_done(struct reg_xfer *x, CURLcode code)
     if (req->finished) /* cancelled while the exchange ran */
         return;
     if (x->data_failed) {
-        req_finish_later(req, req->sink_r, BT_TAKE_PTR(req->sink_err));
+        reg_req_finish_later(req, req->sink_r, BT_TAKE_PTR(req->sink_err));
         return;
     }
     if (x->body_too_big) {
         (void) bt_err_set(&err, BT_ETOOBIG, "manifest '%s' from %s is larger than %u MiB", req->ref,
                           repo->host, REG_MANIFEST_MAX >> 20);
-        req_finish_later(req, -err->code, err);
+        reg_req_finish_later(req, -err->code, err);
         return;
     }
     if (code != CURLE_OK) {
@@ -898,7 +690,7 @@ on_xfer_done(struct reg_xfer *x, CURLcode code)
         if (reg_curl_is_retryable(code))
             retry_or_fail(req, err);
         else
-            req_finish_later(req, -ec, err);
+            reg_req_finish_later(req, -ec, err);
         return;
     }
     if (status_is_retryable(x->status)) {
@@ -913,23 +705,23 @@ on_xfer_done(struct reg_xfer *x, CURLcode code)
         return;
     }
     if (req->token_xfer) {
-        on_token_answer(req);
+        reg_req_on_token_answer(req);
         return;
     }
     if (x->status == 401) {
-        on_challenge(req);
+        reg_req_on_challenge(req);
         return;
     }
     if (x->status / 100 == 3 && x->redirect && req->kind != REQ_BLOB_PUT) {
         if (++req->redirects > REG_MAX_REDIRECTS) {
             (void) bt_err_set(&err, BT_EPROTO, "too many redirects from %s", repo->host);
-            req_finish_later(req, -err->code, err);
+            reg_req_finish_later(req, -err->code, err);
             return;
         }
         bt_log_debug("redirected to %s", x->redirect);
         free(req->redirect_url);
         req->redirect_url = BT_TAKE_PTR(x->redirect);
-        req_send(req);
+        reg_req_send(req);
         return;
     }
     on_answer(req);
@@ -974,7 +766,7 @@ eng_reg_blob_put(struct eng_reg_repo *repo, const char *digest, int fd, uint64_t
     if (mount_from && !reg_path_is_valid(mount_from)) {
         struct bt_err *err = NULL;
         (void) bt_err_set(&err, EINVAL, "invalid repository name '%s'", mount_from);
-        req_finish_later(req, -EINVAL, err);
+        reg_req_finish_later(req, -EINVAL, err);
         return req;
     }
     req->mount_from = mount_from ? bt_xstrdup(mount_from) : NULL;

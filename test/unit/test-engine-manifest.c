@@ -250,6 +250,8 @@ test_manifest_rejects(void **state)
         { "{\"schemaVersion\":2,\"manifests\":[],\"layers\":[]}", NULL, BT_EINVALID,
           "cannot tell an index from a manifest" },
         { "{\"schemaVersion\":2}", NULL, BT_EINVALID, "neither 'manifests' nor 'layers'" },
+        { "{\"schemaVersion\":2,\"config\":{}}", ENG_MT_DOCKER_LIST, BT_EINVALID,
+          "field 'config': not allowed in an index" },
         { "{\"schemaVersion\":2,\"manifests\":[]}", ENG_MT_OCI_MANIFEST, BT_EINVALID,
           "not allowed in an image manifest" },
         { DOCKER_MANIFEST, ENG_MT_OCI_INDEX, BT_EINVALID,

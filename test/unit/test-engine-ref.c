@@ -69,6 +69,11 @@ test_parse_table(void **state)
           "tag", NULL },
         { "registry.example.com:443/x/y/z:_t", "registry.example.com:443/x/y/z:_t",
           "registry.example.com:443/x/y/z:_t", "registry.example.com:443", "x/y/z", "_t", NULL },
+        /* Docker would print "lib.ary/x:1", which names another registry: keep docker.io. */
+        { "docker.io/lib.ary/x:1", "docker.io/lib.ary/x:1", "docker.io/lib.ary/x:1", "docker.io",
+          "lib.ary/x", "1", NULL },
+        { "docker.io/localhost/x", "docker.io/localhost/x:latest", "docker.io/localhost/x:latest",
+          "docker.io", "localhost/x", "latest", NULL },
         { "a-b.c/d", "a-b.c/d:latest", "a-b.c/d:latest", "a-b.c", "d", "latest", NULL },
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
