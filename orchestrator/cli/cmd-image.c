@@ -464,6 +464,7 @@ static const struct cli_cmd subs[] = {
     { "list", cmd_ls, "List images (alias of ls)" },
     { "prune", cmd_prune, "Remove unused images" },
     { "pull", cli_cmd_image_pull, "Download an image from a registry" },
+    { "push", cli_cmd_image_push, "Upload an image to a registry" },
     { "rm", cmd_rm, "Remove one or more images" },
     { "remove", cmd_rm, "Remove one or more images (alias of rm)" },
     { "save", cmd_save, "Save one or more images to a tar archive" },

@@ -134,6 +134,10 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     r = auth_for(ref.domain, &auth, err);
     bt_autofree char *familiar = eng_img_ref_familiar(&ref);
     bool tagged = ref.tag != NULL;
+    /* The repository as docker pull names it: the familiar form without tag or digest. */
+    struct eng_img_ref bare = ref;
+    bare.tag = bare.digest = NULL;
+    bt_autofree char *repo = eng_img_ref_familiar(&bare);
     eng_img_ref_release(&ref);
     if (r < 0)
         return -1;
@@ -142,8 +146,7 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
                            .quiet = quiet || bt_streq(ctx->progress, "quiet"),
                            .rows = json_object() };
     if (!v.quiet && !v.json)
-        printf("%s: Pulling from %s\n", tagged ? strrchr(familiar, ':') + 1 : "digest",
-               familiar);
+        printf("%s: Pulling from %s\n", tagged ? strrchr(familiar, ':') + 1 : "digest", repo);
     struct cli_client *c = NULL;
     json_t *res = NULL;
     r = cli_client_open(ctx, true, &c, err);
@@ -172,6 +175,60 @@ int
 cli_cmd_image_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     return cmd_pull(ctx, argc, argv, err);
+}
+
+static const struct cli_opt push_opts[] = {
+    { "quiet", 'q', NULL, "Suppress verbose output", NULL, 0 },
+};
+static const struct cli_usage push_usage = { "image push", "[OPTIONS] NAME[:TAG]",
+                                             "Upload an image to a registry" };
+
+int
+cli_cmd_image_push(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
+{
+    struct cli_args a;
+    int r =
+        cli_args_parse(&a, push_opts, BT_ARRAY_SIZE(push_opts), argc, argv, 0, &push_usage, err);
+    if (r != 0)
+        return r < 0 ? r : 0;
+    bool quiet = cli_args_has(&a, "quiet");
+    bt_autofree char *name = a.npos == 1 ? bt_xstrdup(a.pos[0]) : NULL;
+    cli_args_release(&a);
+    if (!name)
+        return bt_err_set(err, BT_EUSAGE, "'berth image push' takes exactly one image");
+    struct eng_img_ref ref;
+    if (eng_img_ref_parse(name, &ref, err) < 0)
+        return -1;
+    json_t *auth = NULL;
+    r = auth_for(ref.domain, &auth, err);
+    bt_autofree char *familiar = eng_img_ref_familiar(&ref);
+    eng_img_ref_release(&ref);
+    if (r < 0)
+        return -1;
+    struct pull_view v = { .tty = isatty(1) && !bt_streq(ctx->progress, "plain"),
+                           .json = bt_streq(ctx->progress, "json"),
+                           .quiet = quiet || bt_streq(ctx->progress, "quiet"),
+                           .rows = json_object() };
+    if (!v.quiet && !v.json)
+        printf("The push refers to repository [%s]\n", familiar);
+    struct cli_client *c = NULL;
+    json_t *res = NULL;
+    r = cli_client_open(ctx, true, &c, err);
+    if (r == 0)
+        r = cli_client_call(c, "image.push", json_pack("{s:s, s:o*}", "ref", name, "auth", auth),
+                            on_progress, &v, &res, err);
+    else
+        json_decref(auth);
+    cli_client_free(c);
+    json_decref(v.rows);
+    if (r < 0)
+        return -1;
+    if (!v.json)
+        printf("%s: digest: %s size: %lld\n", familiar,
+               json_string_value(json_object_get(res, "digest")),
+               (long long) json_integer_value(json_object_get(res, "size")));
+    json_decref(res);
+    return 0;
 }
 
 /* ---- login / logout ---- */

@@ -147,9 +147,11 @@ int orch_images_open(struct orch_daemon *d, struct bt_err **err);
 void orch_images_close(struct orch_daemon *d);
 extern const struct orch_op orch_image_ops[];
 extern const size_t orch_nimage_ops;
-/* pull.c */
+/* pull.c, push.c */
 extern const struct orch_op orch_pull_ops[];
 extern const size_t orch_npull_ops;
+extern const struct orch_op orch_push_ops[];
+extern const size_t orch_npush_ops;
 
 /* state.c: the layout under the roots. */
 int orch_state_init(struct orch_daemon *d, struct bt_err **err);

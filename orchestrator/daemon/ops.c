@@ -95,6 +95,7 @@ static const struct orch_op_table {
     { ops, &(const size_t){ BT_ARRAY_SIZE(ops) } },
     { orch_image_ops, &orch_nimage_ops },
     { orch_pull_ops, &orch_npull_ops },
+    { orch_push_ops, &orch_npush_ops },
 };
 
 void
