@@ -8,7 +8,9 @@
  *
  * Plain HTTP is used only for 127.0.0.0/8, ::1, "localhost" and hosts given as insecure;
  * everything else is HTTPS verified with the system CA store plus, per registry, every *.crt
- * in <certs_dir>/<host[:port]>/ (Docker's certs.d layout). Auth: anonymous, basic, and bearer
+ * in <certs_dir>/<host[:port]>/ (Docker's certs.d layout). As in Docker, a host that has such a
+ * directory is always contacted over HTTPS, loopback and insecure or not. Client certificates
+ * (.cert and .key files) are not used yet. Auth: anonymous, basic, and bearer
  * tokens (a 401's WWW-Authenticate challenge -> GET realm?service=...&scope=repository:P:pull
  * with the credentials, token cached per repository session). Retries with exponential backoff
  * (0.5 s, 1 s, 2 s, 4 s; at most ENG_REG_RETRIES) on connection errors, 5xx and 429; a blob
@@ -16,8 +18,11 @@
  * delivered when the server answers 200 to a Range). Credentials and tokens are never logged.
  *
  * Callbacks run on the loop. Each request calls its done callback exactly once (also when
- * cancelled, with -ECANCELED), and never from inside the call that started it. A done callback
- * takes ownership of the bt_err it is given.
+ * cancelled, with -ECANCELED), and never from inside the call that started it; bad arguments
+ * (an invalid host, path, tag or digest) are reported that way too. A done callback takes
+ * ownership of the bt_err it is given (NULL on success) and may start or cancel requests and
+ * unref repositories, but must not call eng_reg_free(). A request pointer is valid until its
+ * done callback has run.
  */
 #pragma once
 
@@ -55,7 +60,9 @@ int eng_reg_new(struct event_base *base, const struct eng_reg_opts *opts, struct
 struct eng_reg *eng_reg_free(struct eng_reg *r);
 
 /* host: "registry-1.docker.io", "127.0.0.1:5000"; path: "library/busybox". auth is copied
- * (NULL: anonymous). push: ask for push,pull scope. Returns a new reference. */
+ * (NULL: anonymous). push: ask for push,pull scope. Returns a new reference; it must not
+ * outlive r. Reads <certs_dir>/<host>/ here (a few small files); never fails itself: a bad
+ * host, path or CA file fails each request made on it. */
 struct eng_reg_repo *eng_reg_repo_new(struct eng_reg *r, const char *host, const char *path,
                                       const struct eng_reg_auth *auth, bool push);
 struct eng_reg_repo *eng_reg_repo_ref(struct eng_reg_repo *repo);
@@ -63,7 +70,11 @@ void eng_reg_repo_unref(struct eng_reg_repo *repo);
 
 /* Done with a status (0 or negative) and, on failure, an error the callback owns. Messages say
  * what failed and why: "pull access denied for '127.0.0.1:5000/x': not found or login needed"
- * (401/403), "manifest unknown: '...:nosuchtag' not found" (404), "too many requests" (429)... */
+ * (401 without usable credentials), "unauthorized: incorrect username or password for HOST",
+ * "authentication required for HOST" (basic auth, no credentials), "access denied to
+ * 'HOST/PATH': ..." (403), "manifest unknown: 'HOST/PATH:nosuchtag' not found" and "blob
+ * unknown: 'HOST/PATH@DIGEST' not found" (404, ENOENT), "too many requests to HOST" (429 after
+ * the retries); the registry's own error message is appended when it sent one. */
 typedef void (*eng_reg_done_fn)(void *ud, int r, struct bt_err *err);
 
 /* GET /v2/<path>/manifests/<reference> (a tag or a digest) with an Accept header listing the
@@ -87,23 +98,27 @@ struct eng_reg_req *eng_reg_blob_get(struct eng_reg_repo *repo, const char *dige
 struct eng_reg_req *eng_reg_blob_exists(struct eng_reg_repo *repo, const char *digest,
                                         eng_reg_done_fn done, void *ud);
 
-/* Upload size bytes read from fd (pread; the fd stays the caller's) as blob digest: first a
- * cross-repository mount when mount_from (a repository path on the same registry) is given,
- * then POST + a monolithic PUT for blobs up to chunk_size, PATCH chunks of chunk_size then
- * PUT otherwise (chunk_size 0: 16 MiB). */
+/* Upload size bytes read from fd (pread; the fd stays the caller's and must stay open until
+ * done) as blob digest: HEAD first (already there: done), then a cross-repository mount when
+ * mount_from (a repository path on the same registry) is given, then POST + a monolithic PUT
+ * for blobs up to chunk_size, PATCH chunks of chunk_size then PUT otherwise (chunk_size 0:
+ * 16 MiB). A retry starts a fresh upload session. The digest is not checked here: the
+ * registry checks it. */
 struct eng_reg_req *eng_reg_blob_put(struct eng_reg_repo *repo, const char *digest, int fd,
                                      uint64_t size, const char *mount_from, uint64_t chunk_size,
                                      eng_reg_done_fn done, void *ud);
 
-/* PUT /v2/<path>/manifests/<reference> with the given media type. */
+/* PUT /v2/<path>/manifests/<reference> with the given media type; body is copied. */
 struct eng_reg_req *eng_reg_manifest_put(struct eng_reg_repo *repo, const char *reference,
                                          const char *body, size_t len, const char *media_type,
                                          eng_reg_done_fn done, void *ud);
 
-/* GET /v2/ with the credentials (the token dance included): `berth login`'s check. r is 0
- * when they are accepted, an error naming the registry otherwise. */
+/* GET /v2/ with the credentials (the token dance included, with the challenge's own scope):
+ * `berth login`'s check. r is 0 when they are accepted, an error naming the registry
+ * otherwise ("unauthorized: incorrect username or password for HOST"). */
 struct eng_reg_req *eng_reg_check(struct eng_reg *r, const char *host,
                                   const struct eng_reg_auth *auth, eng_reg_done_fn done, void *ud);
 
-/* Cancel: the done callback runs with -ECANCELED on the next loop turn. */
+/* Cancel: the done callback runs with -ECANCELED on the next loop turn (a request already
+ * finished but not yet delivered keeps its result). Safe from inside the request's own sink. */
 void eng_reg_req_cancel(struct eng_reg_req *req);
