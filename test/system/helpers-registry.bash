@@ -7,6 +7,8 @@
 # registry_teardown, which must run before berth_teardown (that one reports any process still
 # naming $TEST_DIR as left running):
 #     teardown() { registry_teardown; berth_teardown; }
+# Call registry_start and badregistry_start directly, never through `run` or $(...): they
+# record the pid in this shell for registry_teardown, and a subshell would lose it.
 #
 # Several registries in one test: each registry_start overwrites REGISTRY, REGISTRY_PID, ...
 # so keep what you need before the next call, or give --var NAME to get NAME, NAME_PID,
