@@ -91,6 +91,18 @@ child_fill(struct child *c)
     }
 }
 
+/* The next input block once the last is used up: its length, 0 at the end, -1 on error (an
+ * end that is not at a member or frame boundary, what says which, is one). */
+static ssize_t
+child_refill(struct child *c, bool at_boundary, const char *what)
+{
+    c->ilen = 0;
+    ssize_t n = child_fill(c);
+    if (n == 0 && !at_boundary)
+        return child_fail(c, "%s: unexpected end of the compressed stream", what);
+    return n;
+}
+
 static int
 child_put(struct child *c, size_t n)
 {
@@ -135,15 +147,9 @@ child_gunzip(struct child *c)
     int ret = 0;
     for (;;) {
         if (z.avail_in == 0) {
-            c->ilen = 0;
-            ssize_t n = child_fill(c);
-            if (n < 0) {
-                ret = -1;
-                break;
-            }
-            if (n == 0) {
-                if (!member_done)
-                    ret = child_fail(c, "gzip: unexpected end of the compressed stream");
+            ssize_t n = child_refill(c, member_done, "gzip");
+            if (n <= 0) {
+                ret = (int) n;
                 break;
             }
             z.next_in = c->ibuf;
@@ -194,15 +200,9 @@ child_unzstd(struct child *c)
     int ret = 0;
     for (;;) {
         if (in.pos == in.size && flushed) {
-            c->ilen = 0;
-            ssize_t n = child_fill(c);
-            if (n < 0) {
-                ret = -1;
-                break;
-            }
-            if (n == 0) {
-                if (last != 0)
-                    ret = child_fail(c, "zstd: unexpected end of the compressed stream");
+            ssize_t n = child_refill(c, last == 0, "zstd");
+            if (n <= 0) {
+                ret = (int) n;
                 break;
             }
             in = (ZSTD_inBuffer){ c->ibuf, (size_t) n, 0 };

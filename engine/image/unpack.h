@@ -12,7 +12,15 @@
  * alone. An entry that would escape fails the whole unpack with a message naming the entry.
  *
  * Blocking: this reads and writes a whole layer; call it in a worker process, never on the
- * daemon's loop.
+ * daemon's loop. A compressed layer is decompressed by a child process that it forks (and
+ * reaps, by pid) so that inflating and writing run on two cores: the caller must have no
+ * other threads (the child allocates) and must not reap children it does not know
+ * (waitpid(-1)) while this runs.
+ *
+ * Names: a leading "/" or "./" is dropped (absolute names mean inside the layer), "." and empty
+ * components are ignored, a ".." component fails the unpack. "" or "." is the layer root (its
+ * mode, owner and mtime are applied). Entries under aufs metadata (".wh..wh.*") are skipped.
+ * A later entry replaces an earlier one of the same name (a directory stays a directory).
  */
 #pragma once
 

@@ -29,7 +29,6 @@ what the client asked for.
 
 import argparse
 import base64
-import hashlib
 import json
 import os
 import re

@@ -22,7 +22,7 @@ die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
 	exit 1
 }
-[ $# -eq 1 ] && [ -n "$1" ] || die "usage: $prog OUTDIR"
+{ [ $# -eq 1 ] && [ -n "$1" ]; } || die "usage: $prog OUTDIR"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=/usr/bin/python3

@@ -15,7 +15,7 @@ die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
 	exit 1
 }
-[ $# -ge 1 ] && [ -n "$1" ] || die "usage: $prog OUTDIR [--seed N] [--size-mb N] [--layers N] [--compression C] [--docker-archive]"
+{ [ $# -ge 1 ] && [ -n "$1" ]; } || die "usage: $prog OUTDIR [--seed N] [--size-mb N] [--layers N] [--compression C] [--docker-archive]"
 outarg=$1
 shift
 seed=1 size=200 layers=5 comp=gzip docker=0

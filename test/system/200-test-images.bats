@@ -219,6 +219,11 @@ EOF
     # From the OCI archive too, and skopeo reads the image back.
     registry_push "$TEST_IMAGES/busybox.oci.tar" "lib/fromarchive:2"
     assert_equal "$(test_image_field busybox .manifest)" "$(registry_digest lib/fromarchive:2)"
+    # A docker save tar: skopeo writes its own manifest, but the config (image id) stays.
+    registry_push "$TEST_IMAGES/busybox.docker.tar" "lib/fromdocker:3"
+    registry_manifest lib/fromdocker:3 >"$TEST_DIR/m"
+    assert_equal "$(test_image_field busybox .config)" "$(jq -r .config.digest "$TEST_DIR/m")" \
+        "config of the image pushed from the docker save tar"
     run skopeo inspect --tls-verify=false "docker://$REGISTRY/lib/busybox-zstd:1"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     assert_equal "$(test_image_field busybox-zstd '.layers | join(",")')" \

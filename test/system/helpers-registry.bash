@@ -7,6 +7,8 @@
 # registry_teardown, which must run before berth_teardown (that one reports any process still
 # naming $TEST_DIR as left running):
 #     teardown() { registry_teardown; berth_teardown; }
+# Call registry_start and badregistry_start directly, never through `run` or $(...): they
+# record the pid in this shell for registry_teardown, and a subshell would lose it.
 #
 # Several registries in one test: each registry_start overwrites REGISTRY, REGISTRY_PID, ...
 # so keep what you need before the next call, or give --var NAME to get NAME, NAME_PID,
@@ -92,7 +94,7 @@ registry_make_certs() {
 # --var NAME also sets NAME, NAME_URL, NAME_PID, NAME_DIR, NAME_CA, NAME_CERT_DIR,
 # NAME_CERTS_D, NAME_USER, NAME_PASS.
 registry_start() {
-    local auth=0 tls=0 var= dir port cfg pid try url scheme=http
+    local auth=0 tls=0 var='' dir port cfg pid _ url scheme=http
     while [ $# -gt 0 ]; do
         case "$1" in
         --auth) auth=1 ;;
@@ -106,7 +108,7 @@ registry_start() {
     dir="$TEST_DIR/registry.$_REGISTRY_N"
     _REGISTRY_N=$((_REGISTRY_N + 1))
     mkdir -p "$dir/storage"
-    REGISTRY_CA= REGISTRY_CERT_DIR= REGISTRY_CERTS_D= REGISTRY_USER= REGISTRY_PASS=
+    REGISTRY_CA='' REGISTRY_CERT_DIR='' REGISTRY_CERTS_D='' REGISTRY_USER='' REGISTRY_PASS=''
     if [ "$tls" = 1 ]; then
         registry_make_certs "$dir/certs" || return 1
         mkdir -p "$dir/cert-dir"
@@ -123,7 +125,7 @@ registry_start() {
             return 1
         }
     fi
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(free_port) || return 1
         cfg="$dir/config.yml"
         {
