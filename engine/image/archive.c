@@ -79,8 +79,7 @@ read_entry_blob(struct eng_cas *cas, struct archive *ar, const char *name, json_
         }
     if (ar_r != ARCHIVE_EOF) {
         eng_cas_writer_abort(w, false);
-        return bt_err_set(err, BT_EPARSE, "archive entry '%s': %s", name,
-                          archive_error_string(ar));
+        return bt_err_set(err, BT_EPARSE, "archive entry '%s': %s", name, archive_error_string(ar));
     }
     char digest[ENG_DIGEST_LEN + 1];
     if (eng_cas_writer_commit(w, digest, err) < 0)
@@ -108,8 +107,7 @@ read_entry_small(struct archive *ar, const char *name, json_t *small, struct bt_
         }
     if (n < 0) {
         bt_buf_release(&b);
-        return bt_err_set(err, BT_EPARSE, "archive entry '%s': %s", name,
-                          archive_error_string(ar));
+        return bt_err_set(err, BT_EPARSE, "archive entry '%s': %s", name, archive_error_string(ar));
     }
     json_object_set_new(small, name, json_stringn(bt_buf_str(&b), b.len));
     bt_buf_release(&b);
@@ -218,8 +216,7 @@ load_docker(struct eng_cas *cas, const struct loaded *l, json_t *out, struct bt_
         const char *cfg = blob_of(l, json_string_value(json_object_get(it, "Config")), err);
         json_t *layers = json_object_get(it, "Layers");
         if (!cfg || !json_is_array(layers)) {
-            r = cfg ? bt_err_set(err, BT_EINVALID, "manifest.json entry %zu has no Layers", i)
-                    : -1;
+            r = cfg ? bt_err_set(err, BT_EINVALID, "manifest.json entry %zu has no Layers", i) : -1;
             break;
         }
         json_t *descs = json_array();
@@ -241,18 +238,17 @@ load_docker(struct eng_cas *cas, const struct loaded *l, json_t *out, struct bt_
                              : magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f
                                  ? ENG_MT_OCI_LAYER_ZSTD
                                  : ENG_MT_OCI_LAYER;
-            json_array_append_new(descs, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest",
-                                                   d, "size",
-                                                   (json_int_t) eng_cas_blob_size(cas, d)));
+            json_array_append_new(descs, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", d,
+                                                   "size", (json_int_t) eng_cas_blob_size(cas, d)));
         }
         if (r < 0) {
             json_decref(descs);
             break;
         }
-        json_t *man = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2,
-                                "mediaType", ENG_MT_OCI_MANIFEST, "config", "mediaType",
-                                ENG_MT_OCI_CONFIG, "digest", cfg, "size",
-                                (json_int_t) eng_cas_blob_size(cas, cfg), "layers", descs);
+        json_t *man =
+            json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                      ENG_MT_OCI_MANIFEST, "config", "mediaType", ENG_MT_OCI_CONFIG, "digest", cfg,
+                      "size", (json_int_t) eng_cas_blob_size(cas, cfg), "layers", descs);
         bt_autofree char *text = json_dumps(man, JSON_COMPACT);
         json_decref(man);
         char digest[ENG_DIGEST_LEN + 1];
@@ -284,8 +280,8 @@ load_oci(struct eng_cas *cas, const struct loaded *l, json_t *out, struct bt_err
     int r = eng_img_manifest_parse(text, strlen(text), ENG_MT_OCI_INDEX, &idx, err);
     for (size_t i = 0; r == 0 && i < idx.nmanifests; i++) {
         const struct eng_img_descriptor *d = &idx.manifests[i];
-        json_t *ann = json_object_get(json_array_get(json_object_get(index, "manifests"), i),
-                                      "annotations");
+        json_t *ann =
+            json_object_get(json_array_get(json_object_get(index, "manifests"), i), "annotations");
         json_t *refs = json_array();
         json_t *f = full_ref(json_string_value(json_object_get(ann, "io.containerd.image.name")));
         const char *refname =
@@ -400,8 +396,8 @@ write_json(struct archive *aw, const char *name, const json_t *j, struct bt_err 
 }
 
 static int
-save_one(struct eng_cas *cas, struct archive *aw, json_t *written, const json_t *img,
-         json_t *index, json_t *manifests, json_t *repos, struct bt_err **err)
+save_one(struct eng_cas *cas, struct archive *aw, json_t *written, const json_t *img, json_t *index,
+         json_t *manifests, json_t *repos, struct bt_err **err)
 {
     const json_t *rec = json_object_get(img, "record");
     const json_t *man = json_object_get(rec, "manifest");
@@ -421,9 +417,9 @@ save_one(struct eng_cas *cas, struct archive *aw, json_t *written, const json_t 
     }
     json_t *tags = json_array();
     json_t *refs = json_object_get(img, "refs");
-    json_t *desc = json_pack("{s:O, s:O, s:O}", "mediaType", json_object_get(man, "mediaType"),
-                             "digest", json_object_get(man, "digest"), "size",
-                             json_object_get(man, "size"));
+    json_t *desc =
+        json_pack("{s:O, s:O, s:O}", "mediaType", json_object_get(man, "mediaType"), "digest",
+                  json_object_get(man, "digest"), "size", json_object_get(man, "size"));
     json_t *ref;
     json_array_foreach(refs, i, ref) {
         struct eng_img_ref pr;
@@ -470,14 +466,15 @@ eng_img_save(struct eng_cas *cas, const json_t *images, int out_fd, struct bt_er
         return r;
     }
     json_t *written = json_object();
-    json_t *index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
-                              ENG_MT_OCI_INDEX, "manifests");
+    json_t *index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", ENG_MT_OCI_INDEX,
+                              "manifests");
     json_t *manifests = json_array(), *repos = json_object();
     size_t i;
     json_t *img;
-    json_array_foreach(images, i, img)
+    json_array_foreach(images, i, img) {
         if ((r = save_one(cas, aw, written, img, index, manifests, repos, err)) < 0)
             break;
+    }
     json_t *layout = json_pack("{s:s}", "imageLayoutVersion", "1.0.0");
     if (r == 0)
         r = write_json(aw, "oci-layout", layout, err);

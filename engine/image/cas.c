@@ -37,7 +37,7 @@ struct eng_cas_writer {
     struct eng_cas *cas;
     EVP_MD_CTX *md;
     int fd;
-    char tmp[HEX_LEN + 32]; /* name in ingest/ */
+    char tmp[HEX_LEN + 32];            /* name in ingest/ */
     char expected[ENG_DIGEST_LEN + 1]; /* "" when none */
     uint64_t offset;
 };
@@ -386,8 +386,8 @@ write_layer_json(int dirfd, const char *chain_id, const char *parent, const char
 
 int
 eng_cas_layer_unpack(struct eng_cas *cas, const char *chain_id, const char *parent,
-                     const char *blob, const char *diff_id,
-                     char ret_diff_id[ENG_DIGEST_LEN + 1], struct bt_err **err)
+                     const char *blob, const char *diff_id, char ret_diff_id[ENG_DIGEST_LEN + 1],
+                     struct bt_err **err)
 {
     /* A base layer's chain id is its diff id: unknown before the unpack when not given. */
     const char *hex = chain_id ? digest_hex(chain_id) : NULL;
@@ -424,8 +424,8 @@ eng_cas_layer_unpack(struct eng_cas *cas, const char *chain_id, const char *pare
     }
     if (diff_id && strcmp(diff_id, res.diff_id) != 0) {
         r = bt_err_set(err, BT_EINVALID,
-                       "layer '%s': its content has digest '%s', the image config says '%s'",
-                       blob, res.diff_id, diff_id);
+                       "layer '%s': its content has digest '%s', the image config says '%s'", blob,
+                       res.diff_id, diff_id);
         goto fail;
     }
     if (!chain_id) {

@@ -125,8 +125,7 @@ env_lookup(const json_t *env, const char *name, size_t n)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(env, i, v)
-    {
+    json_array_foreach(env, i, v) {
         const char *s = json_string_value(v);
         if (s && strncmp(s, name, n) == 0 && s[n] == '=')
             return s + n + 1;
@@ -327,8 +326,7 @@ exec_or_shell(const char *args, json_t **ret, struct bt_err **err)
         if (json_is_array(a)) {
             size_t i;
             json_t *v;
-            json_array_foreach(a, i, v)
-            {
+            json_array_foreach(a, i, v) {
                 if (!json_is_string(v)) {
                     json_decref(a);
                     return bt_err_set(err, BT_EINVALID,
@@ -414,8 +412,7 @@ env_find(const json_t *env, const char *name)
 {
     size_t n = strlen(name), i;
     json_t *v;
-    json_array_foreach(env, i, v)
-    {
+    json_array_foreach(env, i, v) {
         const char *s = json_string_value(v);
         if (s && strncmp(s, name, n) == 0 && (s[n] == '=' || s[n] == '\0'))
             return i;
@@ -676,8 +673,7 @@ apply_volume(json_t *config, const char *args, struct bt_err **err)
     if (json_is_array(a)) {
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v)
-        {
+        json_array_foreach(a, i, v) {
             if (!json_is_string(v)) {
                 json_decref(a);
                 return bt_err_set(err, BT_EINVALID, "'%s' is not a JSON array of strings", args);

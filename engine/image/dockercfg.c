@@ -166,8 +166,7 @@ uses_helper(const struct eng_dockercfg *c, const char *host)
         return true;
     const char *key;
     json_t *v;
-    json_object_foreach(json_object_get(c->root, "credHelpers"), key, v)
-    {
+    json_object_foreach(json_object_get(c->root, "credHelpers"), key, v) {
         bt_autofree char *h = host_of(key);
         if (strcmp(h, host) == 0 && json_string_length(v) > 0)
             return true;
@@ -185,8 +184,7 @@ auths_key_find(const struct eng_dockercfg *c, const char *host)
         return key_for(host);
     const char *best = NULL, *key;
     json_t *v;
-    json_object_foreach(auths, key, v)
-    {
+    json_object_foreach(auths, key, v) {
         bt_autofree char *h = host_of(key);
         if (strcmp(h, host) == 0 && (!best || strcmp(key, best) < 0))
             best = key;
@@ -285,8 +283,7 @@ eng_dockercfg_remove(struct eng_dockercfg *c, const char *host)
     const char *key;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe(auths, tmp, key, v)
-    {
+    json_object_foreach_safe(auths, tmp, key, v) {
         bt_autofree char *kh = host_of(key);
         if (strcmp(kh, h) == 0) {
             (void) json_object_del(auths, key);

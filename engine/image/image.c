@@ -66,8 +66,8 @@ eng_img_commit(struct eng_cas *cas, const char *manifest_digest, const char *sou
         goto out;
     if (c.ndiff_ids != m.nlayers) {
         r = bt_err_set(err, BT_EINVALID,
-                       "the manifest has %zu layers but the image config %zu diff ids",
-                       m.nlayers, c.ndiff_ids);
+                       "the manifest has %zu layers but the image config %zu diff ids", m.nlayers,
+                       c.ndiff_ids);
         goto out;
     }
     chains = eng_img_chain_ids(c.diff_ids, c.ndiff_ids);
@@ -75,30 +75,31 @@ eng_img_commit(struct eng_cas *cas, const char *manifest_digest, const char *sou
     int64_t size = 0;
     for (size_t i = 0; i < m.nlayers; i++) {
         const struct eng_img_descriptor *l = &m.layers[i];
-        r = eng_cas_layer_unpack(cas, chains[i], i ? chains[i - 1] : NULL, l->digest,
-                                 c.diff_ids[i], NULL, err);
+        r = eng_cas_layer_unpack(cas, chains[i], i ? chains[i - 1] : NULL, l->digest, c.diff_ids[i],
+                                 NULL, err);
         if (r < 0) {
             bt_err_wrap(err, "layer %zu of %zu", i + 1, m.nlayers);
             goto out;
         }
         int64_t lsize = eng_cas_layer_size(cas, chains[i]);
         size += lsize > 0 ? lsize : 0;
-        json_array_append_new(layers, json_pack("{s:s, s:s, s:I, s:s, s:s}", "mediaType",
-                                                l->media_type, "digest", l->digest, "size",
-                                                (json_int_t) l->size, "diff_id", c.diff_ids[i],
-                                                "chain_id", chains[i]));
+        json_array_append_new(layers,
+                              json_pack("{s:s, s:s, s:I, s:s, s:s}", "mediaType", l->media_type,
+                                        "digest", l->digest, "size", (json_int_t) l->size,
+                                        "diff_id", c.diff_ids[i], "chain_id", chains[i]));
     }
-    struct eng_img_platform p = { .os = c.os, .architecture = c.architecture,
+    struct eng_img_platform p = { .os = c.os,
+                                  .architecture = c.architecture,
                                   .variant = c.variant };
     platform = eng_img_platform_str(&p);
     char added[32];
     now_rfc3339(added);
-    *ret_record = json_pack(
-        "{s:s, s:o, s:o, s:O, s:s, s:s?, s:s, s:I, s:[], s:s}", "id", m.config.digest, "manifest",
-        descriptor_json(m.media_type, manifest_digest, (int64_t) mlen), "config",
-        descriptor_json(m.config.media_type, m.config.digest, (int64_t) clen), "layers", layers,
-        "platform", platform, "created", c.created, "added", added, "size", (json_int_t) size,
-        "repo_digests", "source", source);
+    *ret_record =
+        json_pack("{s:s, s:o, s:o, s:O, s:s, s:s?, s:s, s:I, s:[], s:s}", "id", m.config.digest,
+                  "manifest", descriptor_json(m.media_type, manifest_digest, (int64_t) mlen),
+                  "config", descriptor_json(m.config.media_type, m.config.digest, (int64_t) clen),
+                  "layers", layers, "platform", platform, "created", c.created, "added", added,
+                  "size", (json_int_t) size, "repo_digests", "source", source);
     BT_ASSERT(*ret_record);
 out:
     if (chains)
@@ -177,12 +178,12 @@ eng_img_import(struct eng_cas *cas, int fd, const char *const *changes, size_t n
     eng_img_platform_host(&host);
     char created[32];
     now_rfc3339(created);
-    json_t *cfg = json_pack("{s:s, s:s, s:s*, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s, s:s}]}",
-                            "architecture", host.architecture, "os", host.os, "variant",
-                            host.variant, "created", created, "config", config, "rootfs", "type",
-                            "layers", "diff_ids", diff_id, "history", "created", created,
-                            "created_by", "berth image import", "comment",
-                            message && *message ? message : "Imported from -");
+    json_t *cfg =
+        json_pack("{s:s, s:s, s:s*, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s, s:s}]}", "architecture",
+                  host.architecture, "os", host.os, "variant", host.variant, "created", created,
+                  "config", config, "rootfs", "type", "layers", "diff_ids", diff_id, "history",
+                  "created", created, "created_by", "berth image import", "comment",
+                  message && *message ? message : "Imported from -");
     eng_img_platform_release(&host);
     BT_ASSERT(cfg);
     bt_autofree char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
@@ -190,11 +191,10 @@ eng_img_import(struct eng_cas *cas, int fd, const char *const *changes, size_t n
     char cfg_digest[ENG_DIGEST_LEN + 1], man_digest[ENG_DIGEST_LEN + 1];
     if (eng_cas_blob_put(cas, cfg_text, strlen(cfg_text), cfg_digest, err) < 0)
         return -1;
-    json_t *man = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType",
-                            ENG_MT_OCI_MANIFEST, "config",
-                            descriptor_json(ENG_MT_OCI_CONFIG, cfg_digest,
-                                            (int64_t) strlen(cfg_text)),
-                            "layers", descriptor_json(media_type, layer, layer_size));
+    json_t *man = json_pack(
+        "{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", ENG_MT_OCI_MANIFEST, "config",
+        descriptor_json(ENG_MT_OCI_CONFIG, cfg_digest, (int64_t) strlen(cfg_text)), "layers",
+        descriptor_json(media_type, layer, layer_size));
     BT_ASSERT(man);
     bt_autofree char *man_text = json_dumps(man, JSON_COMPACT);
     json_decref(man);

@@ -200,8 +200,7 @@ reg_error_body_message(const char *body, size_t len)
     bt_buf_init(&b, REG_SMALL_BODY_MAX);
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e)
-    {
+    json_array_foreach(errors, i, e) {
         const char *code = json_string_value(json_object_get(e, "code"));
         const char *msg = json_string_value(json_object_get(e, "message"));
         if (!code && !msg)

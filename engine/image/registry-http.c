@@ -173,6 +173,7 @@ reg_transport_free(struct eng_reg *reg)
     free(reg->certs_dir);
     free(reg->user_agent);
     free(reg);
+    curl_global_cleanup(); /* pairs with eng_reg_new's init; libcurl counts them */
 }
 
 /* ---- one exchange ---- */

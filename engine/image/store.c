@@ -243,8 +243,9 @@ eng_img_store_list(const struct eng_img_store *s)
     json_t *a = json_array();
     const char *id;
     json_t *rec;
-    json_object_foreach(s->records, id, rec)
+    json_object_foreach(s->records, id, rec) {
         json_array_append(a, rec);
+    }
     return a;
 }
 
@@ -260,13 +261,15 @@ eng_img_store_refs_of(const struct eng_img_store *s, const char *id)
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(s->refs, k, v)
+    json_object_foreach(s->refs, k, v) {
         n += bt_streq(json_string_value(v), id);
+    }
     bt_autofree json_t **items = bt_xcalloc(n + 1, sizeof *items);
     n = 0;
-    json_object_foreach(s->refs, k, v)
+    json_object_foreach(s->refs, k, v) {
         if (bt_streq(json_string_value(v), id))
             items[n++] = json_string(k);
+    }
     qsort(items, n, sizeof *items, cmp_str);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
@@ -294,8 +297,9 @@ familiar_all(json_t *list_steal)
     json_t *out = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(list_steal, i, v)
+    json_array_foreach(list_steal, i, v) {
         json_array_append_new(out, familiar(json_string_value(v)));
+    }
     json_decref(list_steal);
     return out;
 }
@@ -412,12 +416,12 @@ still_used(const struct eng_img_store *s, const char *except, const char *what, 
     json_object_foreach(s->records, id, rec) {
         if (strcmp(id, except) == 0)
             continue;
-        if (!layer && (bt_streq(json_string_value(json_object_get(
-                                    json_object_get(rec, "manifest"), "digest")),
-                                what) ||
-                       bt_streq(json_string_value(json_object_get(
-                                    json_object_get(rec, "config"), "digest")),
-                                what)))
+        if (!layer &&
+            (bt_streq(
+                 json_string_value(json_object_get(json_object_get(rec, "manifest"), "digest")),
+                 what) ||
+             bt_streq(json_string_value(json_object_get(json_object_get(rec, "config"), "digest")),
+                      what)))
             return true;
         size_t i;
         json_t *l;
@@ -440,8 +444,8 @@ delete_image(struct eng_img_store *s, const char *id_in, json_t *report, struct 
     size_t i;
     json_t *v;
     json_array_foreach(refs, i, v) {
-        json_array_append_new(report, json_pack("{s:o}", "Untagged",
-                                                familiar(json_string_value(v))));
+        json_array_append_new(report,
+                              json_pack("{s:o}", "Untagged", familiar(json_string_value(v))));
         json_object_del(s->refs, json_string_value(v));
     }
     json_decref(refs);
@@ -506,8 +510,8 @@ eng_img_store_remove(struct eng_img_store *s, const char *name, bool force,
         r = bt_err_set(err, BT_ECONFLICT, "image '%s' is used by a container", name);
         bt_err_hint(err, "remove the container first, or force with -f");
     } else if (!by_ref && nrefs > 1 && !force) {
-        r = bt_err_set(err, BT_ECONFLICT,
-                       "image '%.19s' is referenced in multiple repositories", id);
+        r = bt_err_set(err, BT_ECONFLICT, "image '%.19s' is referenced in multiple repositories",
+                       id);
         bt_err_hint(err, "remove it by name, or force with -f");
     } else {
         r = delete_image(s, id, report, err);
@@ -552,8 +556,8 @@ eng_img_store_prune(struct eng_img_store *s, bool all, eng_img_in_use_fn in_use,
 
 /* Docker's inspect copies these keys of the config's "config" object. */
 static const char *const config_keys[] = {
-    "User",  "ExposedPorts", "Env",    "Cmd",        "Healthcheck", "ArgsEscaped",
-    "Volumes", "WorkingDir", "Entrypoint", "OnBuild", "Labels",      "StopSignal", "Shell",
+    "User",       "ExposedPorts", "Env",     "Cmd",    "Healthcheck", "ArgsEscaped", "Volumes",
+    "WorkingDir", "Entrypoint",   "OnBuild", "Labels", "StopSignal",  "Shell",
 };
 
 int

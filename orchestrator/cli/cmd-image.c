@@ -131,10 +131,9 @@ cmd_ls(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
                 break; /* one line per image */
             }
             if (json) {
-                json_t *row = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "Repository", repo,
-                                        "Tag", tag, "ID", id, "CreatedAt",
-                                        json_object_get(img, "created"), "Size",
-                                        json_object_get(img, "size"), "Platform",
+                json_t *row = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "Repository", repo, "Tag",
+                                        tag, "ID", id, "CreatedAt", json_object_get(img, "created"),
+                                        "Size", json_object_get(img, "size"), "Platform",
                                         json_object_get(img, "platform"));
                 cli_print_json(row);
                 json_decref(row);
@@ -143,8 +142,8 @@ cmd_ls(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
             char size[16], ago[32];
             human_size(json_integer_value(json_object_get(img, "size")), size);
             human_ago(json_string_value(json_object_get(img, "created")), ago);
-            const char *digest = json_string_value(
-                json_array_get(json_object_get(img, "repo_digests"), 0));
+            const char *digest =
+                json_string_value(json_array_get(json_object_get(img, "repo_digests"), 0));
             const char *at = digest ? strchr(digest, '@') : NULL;
             printf(digests ? "%-40s %-20s %-72s %-13.*s %-16s %s\n"
                            : "%-40s %-20s%.0s %-13.*s %-16s %s\n",
@@ -258,15 +257,14 @@ static const struct cli_opt prune_opts[] = {
     { "all", 'a', NULL, "Remove all unused images, not just dangling ones", NULL, 0 },
     { "force", 'f', NULL, "Do not prompt for confirmation", NULL, 0 },
 };
-static const struct cli_usage prune_usage = { "image prune", "[OPTIONS]",
-                                              "Remove unused images" };
+static const struct cli_usage prune_usage = { "image prune", "[OPTIONS]", "Remove unused images" };
 
 static int
 cmd_prune(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, prune_opts, BT_ARRAY_SIZE(prune_opts), argc, argv, 0,
-                           &prune_usage, err);
+    int r =
+        cli_args_parse(&a, prune_opts, BT_ARRAY_SIZE(prune_opts), argc, argv, 0, &prune_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
     bool all = cli_args_has(&a, "all");
@@ -340,12 +338,12 @@ static int
 cmd_load(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, load_opts, BT_ARRAY_SIZE(load_opts), argc, argv, 0, &load_usage,
-                           err);
+    int r =
+        cli_args_parse(&a, load_opts, BT_ARRAY_SIZE(load_opts), argc, argv, 0, &load_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
-    bt_autofree char *input = bt_xstrdup(cli_args_get(&a, "input") ? cli_args_get(&a, "input")
-                                                                     : "-");
+    bt_autofree char *input =
+        bt_xstrdup(cli_args_get(&a, "input") ? cli_args_get(&a, "input") : "-");
     bool quiet = cli_args_has(&a, "quiet");
     size_t npos = a.npos;
     cli_args_release(&a);
@@ -378,12 +376,12 @@ static int
 cmd_save(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, save_opts, BT_ARRAY_SIZE(save_opts), argc, argv, 0, &save_usage,
-                           err);
+    int r =
+        cli_args_parse(&a, save_opts, BT_ARRAY_SIZE(save_opts), argc, argv, 0, &save_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
-    bt_autofree char *output = bt_xstrdup(cli_args_get(&a, "output") ? cli_args_get(&a, "output")
-                                                                       : "-");
+    bt_autofree char *output =
+        bt_xstrdup(cli_args_get(&a, "output") ? cli_args_get(&a, "output") : "-");
     json_t *names = json_array();
     for (size_t i = 0; i < a.npos; i++)
         json_array_append_new(names, json_string(a.pos[i]));

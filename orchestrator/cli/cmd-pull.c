@@ -33,8 +33,9 @@ auth_for(const char *host, json_t **ret, struct bt_err **err)
     if (r < 0)
         return r;
     if (a.uses_helper && !a.found)
-        fprintf(stderr, "warning: %s names a credential helper for '%s'; berth does not run "
-                        "credential helpers, pulling anonymously\n",
+        fprintf(stderr,
+                "warning: %s names a credential helper for '%s'; berth does not run "
+                "credential helpers, pulling anonymously\n",
                 path, host);
     if (a.found)
         *ret = json_pack("{s:s?, s:s?, s:s?}", "username", a.username, "password", a.password,
@@ -96,7 +97,9 @@ on_progress(const struct orch_msg *m, void *ud)
         printf("\033[%zuA", v->drawn);
     const char *k;
     json_t *val;
-    json_object_foreach(v->rows, k, val) printf("\033[2K%s\n", json_string_value(val));
+    json_object_foreach(v->rows, k, val) {
+        printf("\033[2K%s\n", json_string_value(val));
+    }
     v->drawn = json_object_size(v->rows);
     fflush(stdout);
 }
@@ -117,9 +120,8 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         cli_args_parse(&a, pull_opts, BT_ARRAY_SIZE(pull_opts), argc, argv, 0, &pull_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
-    bt_autofree char *platform = cli_args_get(&a, "platform")
-                                     ? bt_xstrdup(cli_args_get(&a, "platform"))
-                                     : NULL;
+    bt_autofree char *platform =
+        cli_args_get(&a, "platform") ? bt_xstrdup(cli_args_get(&a, "platform")) : NULL;
     bool quiet = cli_args_has(&a, "quiet"), all = cli_args_has(&a, "all-tags");
     bt_autofree char *name = a.npos == 1 ? bt_xstrdup(a.pos[0]) : NULL;
     cli_args_release(&a);
@@ -151,10 +153,10 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     json_t *res = NULL;
     r = cli_client_open(ctx, true, &c, err);
     if (r == 0)
-        r = cli_client_call(c, "image.pull",
-                            json_pack("{s:s, s:s*, s:o*}", "ref", name, "platform", platform,
-                                      "auth", auth),
-                            on_progress, &v, &res, err);
+        r = cli_client_call(
+            c, "image.pull",
+            json_pack("{s:s, s:s*, s:o*}", "ref", name, "platform", platform, "auth", auth),
+            on_progress, &v, &res, err);
     else
         json_decref(auth);
     cli_client_free(c);
@@ -289,8 +291,8 @@ int
 cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
     struct cli_args a;
-    int r = cli_args_parse(&a, login_opts, BT_ARRAY_SIZE(login_opts), argc, argv, 0,
-                           &login_usage, err);
+    int r =
+        cli_args_parse(&a, login_opts, BT_ARRAY_SIZE(login_opts), argc, argv, 0, &login_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
     bt_autofree char *host = server_host(a.npos ? a.pos[0] : NULL);
@@ -312,8 +314,9 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
                         "--password-stdin.\n");
     if (!user) {
         if (!isatty(0))
-            return bt_err_set(err, BT_EUSAGE, "cannot ask for a username: stdin is not a "
-                                              "terminal; use --username");
+            return bt_err_set(err, BT_EUSAGE,
+                              "cannot ask for a username: stdin is not a "
+                              "terminal; use --username");
         fprintf(stderr, "Username: ");
         user = read_secret(NULL);
     }

@@ -41,8 +41,7 @@ orch_config_load(struct orch_config *c, struct bt_err **err)
     json_t *ins = json_object_get(j, "insecure-registries");
     json_t *certs = json_object_get(j, "certs-dir");
     if (ins && !json_is_array(ins)) {
-        r = bt_err_set(err, BT_EINVALID, "%s: 'insecure-registries' must be a list of hosts",
-                       path);
+        r = bt_err_set(err, BT_EINVALID, "%s: 'insecure-registries' must be a list of hosts", path);
     } else if (certs && !json_is_string(certs)) {
         r = bt_err_set(err, BT_EINVALID, "%s: 'certs-dir' must be a path", path);
     } else {

@@ -357,8 +357,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
     c->nin_fds += n > 0 ? nfds : 0;
     if (n > 0 && c->nin_fds == BT_FDPASS_MAX) {
         /* A client that sends descriptors no request claims is not speaking the protocol. */
-        conn_fail(c, -1, ORCH_E_BAD_MESSAGE, "too many descriptors sent without a request",
-                  NULL);
+        conn_fail(c, -1, ORCH_E_BAD_MESSAGE, "too many descriptors sent without a request", NULL);
         goto out;
     }
     if (n > 0 && evbuffer_add(c->in, chunk, (size_t) n) < 0)

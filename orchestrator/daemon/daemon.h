@@ -94,7 +94,7 @@ struct orch_req {
     struct orch_conn *conn;
     json_int_t id;
     const char *op;
-    json_t *args; /* borrowed: an object, maybe empty */
+    json_t *args;           /* borrowed: an object, maybe empty */
     int fds[BT_FDPASS_MAX]; /* descriptors that came with the request, owned; -1 once taken */
     size_t nfds;
 };

@@ -58,14 +58,14 @@ op_image_list(struct orch_req *req, json_t **ret, struct bt_err **err)
     json_array_foreach(all, i, rec) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         json_array_append_new(
-            out, json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:O}", "id", id, "refs",
-                           eng_img_store_refs_of(req->d->images, id), "created",
-                           json_object_get(rec, "created") ? json_object_get(rec, "created")
-                                                           : json_null(),
-                           "added", json_object_get(rec, "added"), "size",
-                           json_object_get(rec, "size"), "platform",
-                           json_object_get(rec, "platform"), "repo_digests",
-                           json_object_get(rec, "repo_digests")));
+            out,
+            json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:O}", "id", id, "refs",
+                      eng_img_store_refs_of(req->d->images, id), "created",
+                      json_object_get(rec, "created") ? json_object_get(rec, "created")
+                                                      : json_null(),
+                      "added", json_object_get(rec, "added"), "size", json_object_get(rec, "size"),
+                      "platform", json_object_get(rec, "platform"), "repo_digests",
+                      json_object_get(rec, "repo_digests")));
     }
     json_decref(all);
     *ret = json_pack("{s:o}", "images", out);
@@ -299,15 +299,17 @@ op_image_save(struct orch_req *req, json_t **ret, struct bt_err **err)
             return -1;
         }
         /* A name saves that name; an id saves every name of the image. */
-        json_t *refs = eng_img_store_refs_of(req->d->images,
-                                             json_string_value(json_object_get(rec, "id")));
+        json_t *refs =
+            eng_img_store_refs_of(req->d->images, json_string_value(json_object_get(rec, "id")));
         struct eng_img_ref pr;
         if (eng_img_ref_parse(name, &pr, NULL) == 0) {
             bt_autofree char *full = eng_img_ref_str(&pr);
             size_t k;
             json_t *v;
             bool named = false;
-            json_array_foreach(refs, k, v) named |= bt_streq(json_string_value(v), full);
+            json_array_foreach(refs, k, v) {
+                named |= bt_streq(json_string_value(v), full);
+            }
             if (named) {
                 json_decref(refs);
                 refs = json_pack("[s]", full);

@@ -239,9 +239,12 @@ schedule_unpacks(struct pull *p)
         char sid[13];
         progress(p, short_id(p->man.layers[i].digest, sid), "Extracting", 0, 0);
         static const struct orch_worker_cbs cbs = { NULL, on_unpacked };
-        const char *args[] = { "unpack",           eng_cas_dir(p->d->cas),
-                               p->chains[i],       i ? p->chains[i - 1] : "-",
-                               p->man.layers[i].digest, p->cfg.diff_ids[i],
+        const char *args[] = { "unpack",
+                               eng_cas_dir(p->d->cas),
+                               p->chains[i],
+                               i ? p->chains[i - 1] : "-",
+                               p->man.layers[i].digest,
+                               p->cfg.diff_ids[i],
                                NULL };
         struct bt_err *err = NULL;
         pull_ref(p);
@@ -322,8 +325,7 @@ start_layers(struct pull *p)
         }
         uint64_t off = eng_cas_writer_offset(l->w);
         if (off > 0)
-            bt_log_debug("layer %s: resuming at byte %llu", desc->digest,
-                         (unsigned long long) off);
+            bt_log_debug("layer %s: resuming at byte %llu", desc->digest, (unsigned long long) off);
         progress(p, sid, off ? "Resuming" : "Waiting", (int64_t) off, desc->size);
         l->state = LAYER_DOWNLOADING;
         /* The layer is the callbacks' argument; the reference it holds is the pull's. */
@@ -402,8 +404,8 @@ fetch_config(struct pull *p)
         pull_fail(p, err);
         return;
     }
-    p->cfg_rq =
-        eng_reg_blob_get(p->repo, p->man.config.digest, 0, config_sink, on_config_done, pull_ref(p));
+    p->cfg_rq = eng_reg_blob_get(p->repo, p->man.config.digest, 0, config_sink, on_config_done,
+                                 pull_ref(p));
     if (!p->cfg_rq) {
         pull_unref(p);
         (void) bt_err_set(&err, EIO, "cannot start the download of the image config");

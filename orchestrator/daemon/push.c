@@ -185,8 +185,8 @@ collect_blobs(struct push *p, const json_t *rec, struct bt_err **err)
         b->digest = bt_xstrdup(digest ? digest : "");
         b->size = eng_cas_blob_size(p->d->cas, digest);
         if (b->size < 0 || (b->fd = eng_cas_blob_open(p->d->cas, digest, err)) < 0) {
-            int r = bt_err_set(err, ENOENT, "blob '%s' of the image is not in the store",
-                               b->digest);
+            int r =
+                bt_err_set(err, ENOENT, "blob '%s' of the image is not in the store", b->digest);
             bt_err_hint(err, "pull the image again, then push");
             return r;
         }

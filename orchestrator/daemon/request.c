@@ -22,7 +22,7 @@ orch_req_defer(struct orch_req *req)
     r->op = bt_xstrdup(req->op);
     r->args = json_deep_copy(req->args);
     BT_ASSERT(r->args); /* jansson fails only when out of memory */
-    req->nfds = 0; /* they moved */
+    req->nfds = 0;      /* they moved */
     return r;
 }
 

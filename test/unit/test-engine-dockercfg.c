@@ -325,8 +325,7 @@ test_set_remove_save_keeps_other_keys(void **state)
     assert_non_null(after);
     const char *key;
     json_t *v;
-    json_object_foreach(before, key, v)
-    {
+    json_object_foreach(before, key, v) {
         if (strcmp(key, "auths") != 0)
             assert_true(json_equal(v, json_object_get(after, key)));
     }
