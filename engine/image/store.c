@@ -225,9 +225,10 @@ eng_img_store_find(const struct eng_img_store *s, const char *name, struct bt_er
         json_object_foreach(s->records, k, r) {
             size_t i;
             json_t *d;
-            json_array_foreach(json_object_get(r, "repo_digests"), i, d)
+            json_array_foreach(json_object_get(r, "repo_digests"), i, d) {
                 if (bt_streq(json_string_value(d), want))
                     id = k;
+            }
         }
     }
     eng_img_ref_release(&ref);
@@ -379,8 +380,9 @@ eng_img_store_add(struct eng_img_store *s, json_t *record_steal, const char *con
     json_object_set_new(s->records, id, rec); /* id stays valid: the record is held */
     size_t i;
     json_t *v;
-    json_array_foreach(full, i, v)
+    json_array_foreach(full, i, v) {
         json_object_set_new(s->refs, json_string_value(v), json_string(id));
+    }
     json_decref(full);
     return nrefs ? save_refs(s, err) : 0;
 }
@@ -425,10 +427,11 @@ still_used(const struct eng_img_store *s, const char *except, const char *what, 
             return true;
         size_t i;
         json_t *l;
-        json_array_foreach(json_object_get(rec, "layers"), i, l)
+        json_array_foreach(json_object_get(rec, "layers"), i, l) {
             if (bt_streq(json_string_value(json_object_get(l, layer ? "chain_id" : "digest")),
                          what))
                 return true;
+        }
     }
     return false;
 }
@@ -542,9 +545,10 @@ eng_img_store_prune(struct eng_img_store *s, bool all, eng_img_in_use_fn in_use,
     size_t i;
     json_t *v;
     int r = 0;
-    json_array_foreach(victims, i, v)
+    json_array_foreach(victims, i, v) {
         if ((r = delete_image(s, json_string_value(v), report, err)) < 0)
             break;
+    }
     json_decref(victims);
     if (r < 0) {
         json_decref(report);

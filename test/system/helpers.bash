@@ -129,6 +129,10 @@ berth_teardown() {
             fi
         fi
     fi
+    # 1b. Registries a test started (helpers-registry.bash), stopped by their pids.
+    if declare -F registry_teardown >/dev/null; then
+        registry_teardown || problems+=("registry_teardown failed")
+    fi
     # 2. Anything else still running that refers to this test's dir: kill it, then fail.
     left=$(leftover_processes)
     if [ -n "$left" ]; then
