@@ -174,7 +174,8 @@ test-asan: deps
 	$(Q)test/run-tests.sh asan
 
 bench: bench-deps
-	$(Q)$(MAKE) --no-print-directory build/release/berth $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory build/release/berth build/release/test/tools/unpack-layer \
+		$(BENCH_BINS)
 	$(Q)test/bench/run.sh build/release/berth
 
 demo: deps

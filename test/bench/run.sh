@@ -18,6 +18,9 @@ SCENARIOS=(
 	container_floor
 	compose_load
 	compose_load_rss
+	image_pull
+	image_pull_floor
+	layer_extract
 )
 
 prog=bench
@@ -169,14 +172,22 @@ is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
 # row SCENARIO METRIC UNIT BERTH ANCHOR ANCHOR_IS GOAL [BERTH_DETAIL [ANCHOR_DETAIL]]
 #   BERTH, ANCHOR: a number, "-" (not measured here), "n/a" (anchor not installed), "FAIL"
-#   GOAL: "<= N" in UNIT, or "-" for a row that is there for information
+#   GOAL: "<= N" in UNIT, "ratio <= R" on berth/anchor, or "-" for a row that is there for
+#   information
 row() {
 	local scenario=$1 metric=$2 unit=$3 berth=$4 anchor=$5 anchor_is=$6 goal=$7
 	local bdetail=${8:-} adetail=${9:-} ratio=- met=- limit
 	if is_num "$berth" && is_num "$anchor" && [ "$anchor" != 0 ]; then
 		ratio=$(awk -v b="$berth" -v a="$anchor" 'BEGIN { printf "%.2f", b / a }')
 	fi
-	if [[ $goal == "<= "* ]]; then
+	if [[ $goal == "ratio <= "* ]]; then
+		limit=${goal#ratio <= }
+		if is_num "$ratio"; then
+			met=$(awk -v r="$ratio" -v l="$limit" 'BEGIN { print (r <= l) ? "yes" : "no" }')
+		elif [ "$berth" = FAIL ]; then
+			met=no
+		fi
+	elif [[ $goal == "<= "* ]]; then
 		limit=${goal#<= }
 		if is_num "$berth"; then
 			met=$(awk -v b="$berth" -v l="$limit" 'BEGIN { print (b <= l) ? "yes" : "no" }')
@@ -532,6 +543,159 @@ scenario_container_floor() {
 		"unshare+chroot" - "" "$al"
 }
 
+
+# --- images: a registry on loopback and the 200 MB benchmark image ------------------------------
+
+: "${BENCH_PULL_N:=3}" # pulls of the big image per tool (the median counts)
+REGISTRY_PID=
+REGISTRY_START=
+REGISTRY=
+BIG=
+
+# need_registry: Debian's docker-registry on a free 127.0.0.1 port under $TMP, holding the
+# ~200 MB, 5-layer image of test/images/mkbig.sh (built once, cached in build/bench/images).
+need_registry() {
+	[ -z "$REGISTRY" ] || return 0
+	local d=$TMP/registry port out
+	mkdir -p "$d"
+	out=$("$top/test/images/mkbig.sh" "$BENCH_DIR/images") || die "mkbig.sh failed"
+	BIG=$BENCH_DIR/images/big
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$d/config.yml" <<-EOC
+		version: 0.1
+		storage:
+		  filesystem:
+		    rootdirectory: $d/data
+		http:
+		  addr: 127.0.0.1:$port
+		log:
+		  level: error
+	EOC
+	docker-registry serve "$d/config.yml" >"$d/log" 2>&1 </dev/null &
+	REGISTRY_PID=$!
+	REGISTRY_START=$(starttime "$REGISTRY_PID") || true
+	REGISTRY=127.0.0.1:$port
+	wait_for 10 curl -fsS -o /dev/null "http://$REGISTRY/v2/" || die "docker-registry did not start"
+	skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$BIG:latest" \
+		"docker://$REGISTRY/bench/big:latest" >&2 || die "skopeo could not push the big image"
+	log "registry $REGISTRY holds bench/big ($(printf '%s' "$out" | tr -d '\n' | head -c 160)...)"
+}
+
+stop_registry() {
+	[ -n "$REGISTRY_PID" ] || return 0
+	stop_pid "$REGISTRY_PID" "$REGISTRY_START" docker-registry 10
+	REGISTRY_PID=
+}
+
+# time_runs VAR N PREPARE CMD...: runs PREPARE (untimed) then CMD (timed), N times; VAR gets
+# the median seconds (3 decimals). Returns 1 when a run fails.
+time_runs() {
+	local var=$1 n=$2 prep=$3 i t0 t1 times=()
+	shift 3
+	for ((i = 0; i < n; i++)); do
+		"$prep" || return 1
+		t0=$EPOCHREALTIME
+		"$@" </dev/null >"$TMP/run.out" 2>&1 || {
+			log "'$*' failed:"
+			tail -n 10 "$TMP/run.out" | sed 's/^/    /' >&2
+			return 1
+		}
+		t1=$EPOCHREALTIME
+		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+	done
+	log "$1 ...: ${times[*]} s"
+	printf -v "$var" '%s' "$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+}
+
+berth_forget_big() {
+	"$BERTH" image rm -f "$REGISTRY/bench/big:latest" >/dev/null 2>&1 || true
+	"$BERTH" image prune -a >/dev/null 2>&1 || true
+	# Removed layers go to a trash a worker empties; a pull must not race with that.
+	wait_for 30 berth_no_trash
+	sync
+}
+berth_no_trash() { ! compgen -G "$BERTH_ROOT/images/layers/.trash-*" >/dev/null; }
+
+docker_forget_big() {
+	"$BENCH_DOCKER" -H "$DOCKER_SOCK" rmi -f "$REGISTRY/bench/big:latest" >/dev/null 2>&1 || true
+	sync
+}
+
+scenario_image_pull() {
+	local b=FAIL a=n/a
+	need_registry
+	if need_berth; then
+		time_runs b "$BENCH_PULL_N" berth_forget_big "$BERTH" --progress quiet image pull \
+			"$REGISTRY/bench/big:latest" || b=FAIL
+	fi
+	if need_docker; then
+		a=FAIL
+		time_runs a "$BENCH_PULL_N" docker_forget_big "$BENCH_DOCKER" -H "$DOCKER_SOCK" pull -q \
+			"$REGISTRY/bench/big:latest" || a=FAIL
+	fi
+	row image_pull "pull 200 MB, 5 layers, loopback registry" s "$b" "$a" "docker pull" \
+		"ratio <= 0.5"
+}
+
+# The same work by hand: each layer fetched, hashed and unpacked by GNU tar, one after another.
+FLOOR_DIR=
+floor_prepare() {
+	rm -rf "$TMP/floor"
+	mkdir -p "$TMP/floor"
+	sync
+}
+floor_pull() {
+	local digest i=0
+	for digest in $(/usr/bin/python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(" ".join(l["digest"] for l in m["layers"]))' "$TMP/big-manifest.json"); do
+		mkdir -p "$TMP/floor/$i"
+		curl -fsS "http://$REGISTRY/v2/bench/big/blobs/$digest" |
+			tee >(sha256sum >"$TMP/floor/$i.sha") | tar -xzf - -C "$TMP/floor/$i" || return 1
+		i=$((i + 1))
+	done
+}
+
+scenario_image_pull_floor() {
+	local b=FAIL a=FAIL
+	need_registry
+	curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		"http://$REGISTRY/v2/bench/big/manifests/latest" >"$TMP/big-manifest.json"
+	if need_berth; then
+		time_runs b "$BENCH_PULL_N" berth_forget_big "$BERTH" --progress quiet image pull \
+			"$REGISTRY/bench/big:latest" || b=FAIL
+	fi
+	time_runs a "$BENCH_PULL_N" floor_prepare floor_pull || a=FAIL
+	rm -rf "$TMP/floor"
+	row image_pull_floor "pull 200 MB vs curl|sha256sum|tar -xz per layer" s "$b" "$a" \
+		"curl+sha256+GNU tar" "ratio <= 1.3"
+}
+
+# One ~100 MB gzip layer: berth's unpacker (the unpack-layer tool, the code a pull runs) against
+# tar -xzf, both onto the same disk.
+extract_prepare() {
+	rm -rf "$TMP/x"
+	mkdir -p "$TMP/x"
+	sync
+}
+scenario_layer_extract() {
+	local b=FAIL a=FAIL layer tool=$top/build/release/test/tools/unpack-layer
+	need_registry
+	# The biggest layer blob of the big image.
+	layer=$(ls -S "$BIG"/blobs/sha256/* | head -1)
+	log "layer: $layer ($(stat -c %s "$layer") bytes)"
+	if [ -x "$tool" ]; then
+		time_runs b 5 extract_prepare "$tool" "$layer" "$TMP/x" || b=FAIL
+	else
+		log "no '$tool': make build/release/tests first"
+	fi
+	time_runs a 5 extract_prepare tar -xzf "$layer" -C "$TMP/x" || a=FAIL
+	rm -rf "$TMP/x"
+	row layer_extract "unpack one gzip layer ($(($(stat -c %s "$layer") / 1000000)) MB)" s \
+		"$b" "$a" "tar -xzf" "ratio <= 1.2"
+}
+
 # --- main ---------------------------------------------------------------------------------------
 
 cleanup() {
@@ -544,6 +708,7 @@ cleanup() {
 		stop_pid "$MEASURE_PID" "$MEASURE_START" bench-exec 10
 	fi
 	stop_berth
+	stop_registry
 	stop_docker
 	# Deepest first; dockerd and berth may leave mounts (overlays, netns handles) behind.
 	awk -v p="$TMP" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo |
