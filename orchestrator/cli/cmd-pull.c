@@ -104,6 +104,32 @@ on_progress(const struct orch_msg *m, void *ud)
     fflush(stdout);
 }
 
+/* Send a pull or push with its progress shown as --progress says; banner (a line) goes first in
+ * the human forms. *ret_json tells the caller which form was used. */
+static int
+transfer(struct cli_ctx *ctx, const char *op, json_t *args_steal, bool quiet, const char *banner,
+         json_t **ret, bool *ret_json, struct bt_err **err)
+{
+    struct pull_view v = { .tty = isatty(1) && !bt_streq(ctx->progress, "plain"),
+                           .json = bt_streq(ctx->progress, "json"),
+                           .quiet = quiet || bt_streq(ctx->progress, "quiet"),
+                           .rows = json_object() };
+    *ret_json = v.json;
+    if (!v.quiet && !v.json) {
+        printf("%s\n", banner);
+        fflush(stdout);
+    }
+    struct cli_client *c = NULL;
+    int r = cli_client_open(ctx, true, &c, err);
+    if (r == 0)
+        r = cli_client_call(c, op, args_steal, on_progress, &v, ret, err);
+    else
+        json_decref(args_steal);
+    cli_client_free(c);
+    json_decref(v.rows);
+    return r;
+}
+
 static const struct cli_opt pull_opts[] = {
     { "platform", 0, "PLATFORM", "Set platform if server is multi-platform capable", NULL, 0 },
     { "quiet", 'q', NULL, "Suppress verbose output", NULL, 0 },
@@ -143,31 +169,20 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     eng_img_ref_release(&ref);
     if (r < 0)
         return -1;
-    struct pull_view v = { .tty = isatty(1) && !bt_streq(ctx->progress, "plain"),
-                           .json = bt_streq(ctx->progress, "json"),
-                           .quiet = quiet || bt_streq(ctx->progress, "quiet"),
-                           .rows = json_object() };
-    if (!v.quiet && !v.json)
-        printf("%s: Pulling from %s\n", tagged ? strrchr(familiar, ':') + 1 : "digest", repo);
-    struct cli_client *c = NULL;
+    bt_autofree char *banner =
+        bt_xasprintf("%s: Pulling from %s", tagged ? strrchr(familiar, ':') + 1 : "digest", repo);
     json_t *res = NULL;
-    r = cli_client_open(ctx, true, &c, err);
-    if (r == 0)
-        r = cli_client_call(
-            c, "image.pull",
-            json_pack("{s:s, s:s*, s:o*}", "ref", name, "platform", platform, "auth", auth),
-            on_progress, &v, &res, err);
-    else
-        json_decref(auth);
-    cli_client_free(c);
-    json_decref(v.rows);
-    if (r < 0)
+    bool json = false;
+    if (transfer(ctx, "image.pull",
+                 json_pack("{s:s, s:s*, s:o*}", "ref", name, "platform", platform, "auth", auth),
+                 quiet, banner, &res, &json, err) < 0)
         return -1;
-    if (!v.quiet && !v.json) {
+    bool human = !json && !quiet && !bt_streq(ctx->progress, "quiet");
+    if (human) {
         printf("Digest: %s\n", json_string_value(json_object_get(res, "digest")));
         printf("Status: Downloaded newer image for %s\n", familiar);
     }
-    if (!v.json)
+    if (!json)
         printf("%s\n", familiar);
     json_decref(res);
     return 0;
@@ -204,28 +219,19 @@ cli_cmd_image_push(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **e
     json_t *auth = NULL;
     r = auth_for(ref.domain, &auth, err);
     bt_autofree char *familiar = eng_img_ref_familiar(&ref);
+    struct eng_img_ref bare = ref;
+    bare.tag = bare.digest = NULL;
+    bt_autofree char *repo = eng_img_ref_familiar(&bare);
     eng_img_ref_release(&ref);
     if (r < 0)
         return -1;
-    struct pull_view v = { .tty = isatty(1) && !bt_streq(ctx->progress, "plain"),
-                           .json = bt_streq(ctx->progress, "json"),
-                           .quiet = quiet || bt_streq(ctx->progress, "quiet"),
-                           .rows = json_object() };
-    if (!v.quiet && !v.json)
-        printf("The push refers to repository [%s]\n", familiar);
-    struct cli_client *c = NULL;
     json_t *res = NULL;
-    r = cli_client_open(ctx, true, &c, err);
-    if (r == 0)
-        r = cli_client_call(c, "image.push", json_pack("{s:s, s:o*}", "ref", name, "auth", auth),
-                            on_progress, &v, &res, err);
-    else
-        json_decref(auth);
-    cli_client_free(c);
-    json_decref(v.rows);
-    if (r < 0)
+    bool json = false;
+    bt_autofree char *banner = bt_xasprintf("The push refers to repository [%s]", repo);
+    if (transfer(ctx, "image.push", json_pack("{s:s, s:o*}", "ref", name, "auth", auth), quiet,
+                 banner, &res, &json, err) < 0)
         return -1;
-    if (!v.json)
+    if (!json)
         printf("%s: digest: %s size: %lld\n", familiar,
                json_string_value(json_object_get(res, "digest")),
                (long long) json_integer_value(json_object_get(res, "size")));

@@ -116,6 +116,8 @@ void orch_req_progress(struct orch_req *req, json_t *data_steal);
 /* Send the reply (r >= 0, result stolen; NULL: {}) or the error (r < 0, err taken), then free
  * the deferred request. */
 void orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err *err);
+/* The same, deciding by err: the error when there is one (result dropped), else the reply. */
+void orch_req_done(struct orch_req *req, struct bt_err *err, json_t *result_steal);
 /* Free a deferred request without answering: its op is about to fail synchronously. */
 void orch_req_drop(struct orch_req *req);
 /* Whether the client that sent the request has gone away. */

@@ -81,16 +81,10 @@ static void pull_unref(struct pull *p);
 static void
 pull_free(struct pull *p)
 {
-    if (p->err) {
-        struct bt_err *err = BT_TAKE_PTR(p->err);
-        orch_req_finish(p->req, -err->code, NULL, err);
-    } else {
-        bt_autofree char *full = eng_img_ref_str(&p->ref);
-        orch_req_finish(p->req, 0,
-                        json_pack("{s:s, s:s, s:s}", "ref", full, "digest", p->top_digest, "id",
-                                  p->man.config.digest),
-                        NULL);
-    }
+    bt_autofree char *full = eng_img_ref_str(&p->ref);
+    orch_req_done(p->req, BT_TAKE_PTR(p->err),
+                  json_pack("{s:s, s:s, s:s?}", "ref", full, "digest", p->top_digest, "id",
+                            p->man.config.digest));
     for (size_t i = 0; p->layers && i < p->man.nlayers; i++)
         eng_cas_writer_abort(p->layers[i].w, true);
     eng_cas_writer_abort(p->cfg_w, true);

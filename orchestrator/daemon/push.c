@@ -49,16 +49,10 @@ struct push {
 static void
 push_free(struct push *p)
 {
-    if (p->err) {
-        struct bt_err *err = BT_TAKE_PTR(p->err);
-        orch_req_finish(p->req, -err->code, NULL, err);
-    } else {
-        bt_autofree char *full = eng_img_ref_str(&p->ref);
-        orch_req_finish(p->req, 0,
-                        json_pack("{s:s, s:s, s:I}", "ref", full, "digest", p->manifest_digest,
-                                  "size", (json_int_t) p->manifest_len),
-                        NULL);
-    }
+    bt_autofree char *full = eng_img_ref_str(&p->ref);
+    orch_req_done(p->req, BT_TAKE_PTR(p->err),
+                  json_pack("{s:s, s:s, s:I}", "ref", full, "digest", p->manifest_digest, "size",
+                            (json_int_t) p->manifest_len));
     for (size_t i = 0; i < p->nblobs; i++) {
         BT_CLOSE(p->blobs[i].fd);
         free(p->blobs[i].digest);

@@ -82,6 +82,17 @@ orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err
     req_free(req);
 }
 
+void
+orch_req_done(struct orch_req *req, struct bt_err *err, json_t *result_steal)
+{
+    if (err) {
+        json_decref(result_steal);
+        orch_req_finish(req, -err->code, NULL, err);
+    } else {
+        orch_req_finish(req, 0, result_steal, NULL);
+    }
+}
+
 bool
 orch_req_client_gone(const struct orch_req *req)
 {

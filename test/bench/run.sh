@@ -672,8 +672,8 @@ scenario_image_pull_floor() {
 		"curl+sha256+GNU tar" "ratio <= 1.3"
 }
 
-# One ~100 MB gzip layer: berth's unpacker (the unpack-layer tool, the code a pull runs) against
-# tar -xzf, both onto the same disk.
+# One ~100 MB gzip layer (a one-layer image of mkbig.sh, ~220 MB unpacked): berth's unpacker
+# (the unpack-layer tool, the code a pull runs) against tar -xzf, both onto the same disk.
 extract_prepare() {
 	rm -rf "$TMP/x"
 	mkdir -p "$TMP/x"
@@ -681,9 +681,9 @@ extract_prepare() {
 }
 scenario_layer_extract() {
 	local b=FAIL a=FAIL layer tool=$top/build/release/test/tools/unpack-layer
-	need_registry
-	# The biggest layer blob of the big image.
-	layer=$(ls -S "$BIG"/blobs/sha256/* | head -1)
+	"$top/test/images/mkbig.sh" "$BENCH_DIR/images-one" --layers 1 --size-mb 220 >/dev/null ||
+		die "mkbig.sh failed"
+	layer=$(ls -S "$BENCH_DIR/images-one/big/blobs/sha256/"* | head -1)
 	log "layer: $layer ($(stat -c %s "$layer") bytes)"
 	if [ -x "$tool" ]; then
 		time_runs b 5 extract_prepare "$tool" "$layer" "$TMP/x" || b=FAIL
