@@ -18,15 +18,27 @@ endif
 # fast and the idle daemon stays small.
 # libevent and jansson are small and on every CLI call's path: linked statically they spare each
 # call the loading and relocation of two shared objects (about 0.5 ms here; test/bench measures).
-PKGS := yaml-0.1 libseccomp libcap libarchive openssl libcurl libmnl libnftables zlib libzstd
+# The heavy libraries (libcurl and what Debian's pulls in, OpenSSL, libarchive, zlib, zstd) are
+# linked only into berth-engine.so, the engine half that processes load when they need it
+# (engine/image/plugin.h): loading them costs every process tens of ms and megabytes.
+LIGHT_PKGS := yaml-0.1 libseccomp libcap libmnl libnftables
+HEAVY_PKGS := libarchive openssl libcurl zlib libzstd
+PKGS := $(LIGHT_PKGS) $(HEAVY_PKGS)
 STATIC_PKGS := libevent_core jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(STATIC_PKGS) 2>/dev/null)
-PKG_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic \
-	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+STATIC_LIBS = $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null)
+LIGHT_LIBS = $(shell pkg-config --libs $(LIGHT_PKGS) 2>/dev/null)
+HEAVY_LIBS = $(shell pkg-config --libs $(HEAVY_PKGS) 2>/dev/null)
+# Tests, tools and fuzz harnesses link everything directly.
+PKG_LIBS = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic $(LIGHT_LIBS) $(HEAVY_LIBS)
+# The berth binary keeps all of libevent and jansson and exports its symbols: the plugin uses
+# the binary's copies (one event loop, one jansson hash seed), not copies of its own.
+BIN_LIBS = -Wl,--export-dynamic -Wl,-Bstatic -Wl,--whole-archive $(STATIC_LIBS) \
+	-Wl,--no-whole-archive -Wl,-Bdynamic $(LIGHT_LIBS)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wundef -Wvla -fno-common
-BASE_CFLAGS := -std=gnu11 -g -D_GNU_SOURCE -I. $(WARN) -DBERTH_VERSION='"$(VERSION)"'
+BASE_CFLAGS := -std=gnu11 -g -fPIC -D_GNU_SOURCE -I. $(WARN) -DBERTH_VERSION='"$(VERSION)"'
 CFLAGS_release := $(BASE_CFLAGS) -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CFLAGS_asan := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -DBERTH_ASAN=1
@@ -47,7 +59,15 @@ SRCS := $(sort $(wildcard orchestrator/*.c orchestrator/*/*.c compose/*.c compos
 SCHEMA_JSON := $(sort $(wildcard schemas/*.schema.json))
 GEN_SRC := build/gen/schemas.c
 SRCS += $(GEN_SRC)
-LIB_SRCS := $(filter-out orchestrator/main.c,$(SRCS))
+# The engine plugin (engine/image/plugin.h): its sources, the table it exports, and the
+# wrappers the binary calls instead.
+HEAVY_SRCS := engine/image/registry.c engine/image/registry-http.c engine/image/registry-auth.c \
+	engine/image/unpack.c engine/image/unpack-src.c engine/image/archive.c engine/image/image.c \
+	engine/image/cas-write.c
+PLUGIN_API_SRC := engine/image/plugin-api.c
+WRAPPER_SRC := engine/image/plugin.c
+LIB_SRCS := $(filter-out orchestrator/main.c $(PLUGIN_API_SRC) $(WRAPPER_SRC),$(SRCS))
+BIN_SRCS := $(filter-out orchestrator/main.c $(PLUGIN_API_SRC) $(HEAVY_SRCS),$(SRCS))
 UNIT_SRCS := $(sort $(wildcard test/unit/test-*.c))
 TOOL_SRCS := $(sort $(wildcard test/system/tools/*.c))
 FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz-*.c))
@@ -85,6 +105,8 @@ $(GEN_SRC): $(SCHEMA_JSON) Makefile
 define flavour
 $(1)_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(SRCS))
 $(1)_LIB_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(LIB_SRCS))
+$(1)_BIN_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(BIN_SRCS))
+$(1)_PLUGIN_OBJS := $$(patsubst %.c,build/$(1)/obj/%.o,$$(HEAVY_SRCS) $$(PLUGIN_API_SRC))
 $(1)_UNITS := $$(patsubst test/unit/%.c,build/$(1)/test/unit/%,$$(UNIT_SRCS))
 $(1)_TOOLS := $$(patsubst test/system/tools/%.c,build/$(1)/test/tools/%,$$(TOOL_SRCS))
 
@@ -97,9 +119,13 @@ build/$(1)/libberth.a: $$($(1)_LIB_OBJS)
 	@mkdir -p $$(@D)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-build/$(1)/berth: build/$(1)/obj/orchestrator/main.o build/$(1)/libberth.a
+build/$(1)/berth: build/$(1)/obj/orchestrator/main.o $$($(1)_BIN_OBJS) build/$(1)/berth-engine.so
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
-	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS)
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$(filter %.o,$$^) $$(BIN_LIBS)
+
+build/$(1)/berth-engine.so: $$($(1)_PLUGIN_OBJS)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -shared -Wl,-Bsymbolic -o $$@ $$^ $$(HEAVY_LIBS)
 
 build/$(1)/test/unit/%: test/unit/%.c build/$(1)/libberth.a
 	@mkdir -p $$(@D)
@@ -194,6 +220,7 @@ lint:
 
 install: build/release/berth
 	install -D -m 0755 build/release/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -D -m 0644 build/release/berth-engine.so $(DESTDIR)$(PREFIX)/lib/berth/berth-engine.so
 	install -D -m 0644 orchestrator/berth.service $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
 	sed -i 's|@BINDIR@|$(PREFIX)/bin|' $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
 

@@ -46,9 +46,6 @@ struct eng_unpack_result {
 
 /* Read the archive from fd (any file or pipe, read to its end) and unpack it into dirfd, which
  * must be an empty directory. On failure the directory holds a partial tree: the caller removes
- * it (eng_unpack_remove_tree). The error names the archive entry and what is wrong. */
+ * it (bt_rm_tree_at, engine/base/rmtree.h). The error names the archive entry and what is wrong. */
 int eng_layer_unpack(int fd, int dirfd, const struct eng_unpack_opts *opts,
                      struct eng_unpack_result *ret, struct bt_err **err);
-
-/* Remove name (a directory tree) below dirfd without following any symlink in it. */
-int eng_unpack_remove_tree(int dirfd, const char *name, struct bt_err **err);

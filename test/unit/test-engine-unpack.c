@@ -2,7 +2,7 @@
 /*
  * Unit tests for layer unpacking: the name rules, then small archives built in memory with
  * libarchive's writer (plain, gzip, zstd) unpacked into a temp dir below a canary dir that
- * must stay untouched, and eng_unpack_remove_tree on read-only dirs and outward symlinks.
+ * must stay untouched, and bt_rm_tree_at on read-only dirs and outward symlinks.
  * What needs root (owners, devices, trusted.* xattrs) is left to the system tests.
  */
 #include <archive.h>
@@ -24,6 +24,7 @@
 
 #include "engine/base/alloc.h"
 #include "engine/base/err.h"
+#include "engine/base/rmtree.h"
 #include "engine/base/sha256.h"
 #include "engine/image/unpack-int.h"
 #include "engine/image/unpack.h"
@@ -206,8 +207,8 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     bt_autoerr struct bt_err *err = NULL;
-    assert_int_equal(eng_unpack_remove_tree(f->topfd, "layer", &err), 0);
-    assert_int_equal(eng_unpack_remove_tree(f->topfd, "canary", &err), 0);
+    assert_int_equal(bt_rm_tree_at(f->topfd, "layer", &err), 0);
+    assert_int_equal(bt_rm_tree_at(f->topfd, "canary", &err), 0);
     close(f->layerfd);
     close(f->topfd);
     assert_int_equal(rmdir(f->top), 0);
@@ -514,19 +515,19 @@ test_remove_tree(void **state)
     bt_autofree char *msg = NULL;
     assert_int_equal(unpack(f, e, BT_ARRAY_SIZE(e), PLAIN, false, &res, &msg), 0);
     bt_autoerr struct bt_err *err = NULL;
-    assert_int_equal(eng_unpack_remove_tree(f->layerfd, "t", &err), 0);
+    assert_int_equal(bt_rm_tree_at(f->layerfd, "t", &err), 0);
     struct stat st;
     assert_int_equal(fstatat(f->layerfd, "t", &st, AT_SYMLINK_NOFOLLOW), -1);
     assert_int_equal(errno, ENOENT);
     assert_canary(f);
     /* Absent is fine; a path is not a name. */
-    assert_int_equal(eng_unpack_remove_tree(f->layerfd, "t", &err), 0);
-    assert_true(eng_unpack_remove_tree(f->layerfd, "a/b", &err) < 0);
+    assert_int_equal(bt_rm_tree_at(f->layerfd, "t", &err), 0);
+    assert_true(bt_rm_tree_at(f->layerfd, "a/b", &err) < 0);
     err = bt_err_free(err);
     /* "." empties the directory itself. */
     assert_int_equal(mkdirat(f->layerfd, "x", 0), 0);
     assert_int_equal(symlinkat("/", f->layerfd, "y"), 0);
-    assert_int_equal(eng_unpack_remove_tree(f->layerfd, ".", &err), 0);
+    assert_int_equal(bt_rm_tree_at(f->layerfd, ".", &err), 0);
     assert_int_equal(fstatat(f->layerfd, "x", &st, AT_SYMLINK_NOFOLLOW), -1);
     assert_int_equal(fstatat(f->layerfd, "y", &st, AT_SYMLINK_NOFOLLOW), -1);
 }
