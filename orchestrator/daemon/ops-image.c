@@ -218,7 +218,7 @@ images_done(void *ud, int r, json_t *result, struct bt_err *err)
         json_t *list = images ? json_incref(images) : json_array();
         if (one) {
             const char *ref = json_string_value(json_object_get(req->args, "ref"));
-            json_array_append_new(list, json_pack("{s:O, s:[s?]}", "record", one, "refs", ref));
+            json_array_append_new(list, json_pack("{s:O, s:[s*]}", "record", one, "refs", ref));
         }
         r = add_images(req->d, list, &reply, &err);
         json_decref(list);
