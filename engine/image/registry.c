@@ -501,7 +501,10 @@ reg_req_fail_status(struct eng_reg_req *req, const char *what)
     struct eng_reg_repo *repo = req->repo;
     bt_autofree char *name = reg_repo_name(repo);
     bt_autofree char *msg = reg_error_body_message(x->body.data, x->body.len);
-    const char *sep = req->kind == REQ_MANIFEST_GET || req->kind == REQ_MANIFEST_PUT ? ":" : "@";
+    /* A tag follows its repository after ':', a digest (manifest or blob) after '@'. */
+    bool tag =
+        (req->kind == REQ_MANIFEST_GET || req->kind == REQ_MANIFEST_PUT) && !strchr(req->ref, ':');
+    const char *sep = tag ? ":" : "@";
     struct bt_err *err = NULL;
     if (x->status == 404 && what)
         (void) bt_err_set(&err, ENOENT, "%s unknown: '%s%s%s' not found%s%s", what, name, sep,
