@@ -128,6 +128,25 @@ raise_nofile(void)
     }
 }
 
+/* The registry client is made on first use: libcurl's and OpenSSL's start-up costs an idle
+ * daemon about 2 MB it would otherwise carry for nothing. */
+int
+orch_daemon_registry(struct orch_daemon *d, struct eng_reg **ret, struct bt_err **err)
+{
+    if (!d->reg) {
+        struct eng_reg_opts ro = {
+            .insecure = (const char *const *) d->config.insecure_registries,
+            .ninsecure = d->config.ninsecure,
+            .certs_dir = d->config.certs_dir,
+            .user_agent = "berth/" BERTH_VERSION,
+        };
+        if (eng_reg_new(d->base, &ro, &d->reg, err) < 0)
+            return bt_err_wrap(err, "registry client");
+    }
+    *ret = d->reg;
+    return 0;
+}
+
 static int
 setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err **err)
 {
@@ -164,14 +183,6 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
     d->ev_stop = event_new(d->base, -1, 0, on_stop, d);
     BT_ASSERT(d->ev_stop);
     clock_gettime(CLOCK_MONOTONIC, &d->started);
-    struct eng_reg_opts ro = {
-        .insecure = (const char *const *) d->config.insecure_registries,
-        .ninsecure = d->config.ninsecure,
-        .certs_dir = d->config.certs_dir,
-        .user_agent = "berth/" BERTH_VERSION,
-    };
-    if (eng_reg_new(d->base, &ro, &d->reg, err) < 0)
-        return bt_err_wrap(err, "registry client");
     return orch_control_listen(d, err);
 }
 

@@ -71,6 +71,8 @@ struct orch_daemon {
 
 /* Run the daemon until SIGTERM/SIGINT or a stop request. Returns the exit code. */
 int orch_daemon_main(const struct orch_daemon_opts *opts);
+/* The registry client, made on first use. */
+int orch_daemon_registry(struct orch_daemon *d, struct eng_reg **ret, struct bt_err **err);
 /* Ask the loop to stop at its next turn (replies already queued are still sent). */
 void orch_daemon_stop(struct orch_daemon *d, const char *why);
 

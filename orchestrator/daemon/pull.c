@@ -484,8 +484,9 @@ op_image_pull(struct orch_req *req, json_t **ret, struct bt_err **err)
     json_t *auth = json_object_get(req->args, "auth");
     if (!name)
         return bt_err_set(err, BT_EUSAGE, "argument 'ref' is missing");
-    if (!req->d->reg)
-        return bt_err_set(err, BT_EUNSUPPORTED, "the registry client is not available");
+    struct eng_reg *reg = NULL;
+    if (orch_daemon_registry(req->d, &reg, err) < 0)
+        return -1;
     struct pull *p = bt_xcalloc(1, sizeof *p);
     p->d = req->d;
     if (eng_img_ref_parse(name, &p->ref, err) < 0) {
@@ -505,7 +506,7 @@ op_image_pull(struct orch_req *req, json_t **ret, struct bt_err **err)
     };
     bt_autofree char *full = eng_img_ref_str(&p->ref);
     bt_log_info("pulling '%s'", full);
-    p->repo = eng_reg_repo_new(req->d->reg, eng_img_ref_registry_host(&p->ref), p->ref.path,
+    p->repo = eng_reg_repo_new(reg, eng_img_ref_registry_host(&p->ref), p->ref.path,
                                auth ? &a : NULL, false);
     p->req = orch_req_defer(req);
     p->refs = 1; /* the op's own, dropped below */
@@ -539,8 +540,11 @@ op_registry_login(struct orch_req *req, json_t **ret, struct bt_err **err)
         return bt_err_set(err, BT_EUSAGE, "registry.login needs 'host' and 'auth'");
     if (strcmp(host, "docker.io") == 0)
         host = "registry-1.docker.io";
+    struct eng_reg *reg = NULL;
+    if (orch_daemon_registry(req->d, &reg, err) < 0)
+        return -1;
     struct orch_req *later = orch_req_defer(req);
-    if (!eng_reg_check(req->d->reg, host, &a, on_login_checked, later)) {
+    if (!eng_reg_check(reg, host, &a, on_login_checked, later)) {
         orch_req_drop(later);
         return bt_err_set(err, EIO, "cannot start the login check");
     }

@@ -217,7 +217,8 @@ op_image_push(struct orch_req *req, json_t **ret, struct bt_err **err)
     if (!name)
         return bt_err_set(err, BT_EUSAGE, "argument 'ref' is missing");
     const json_t *rec = eng_img_store_find(req->d->images, name, err);
-    if (!rec)
+    struct eng_reg *reg = NULL;
+    if (!rec || orch_daemon_registry(req->d, &reg, err) < 0)
         return -1;
     struct push *p = bt_xcalloc(1, sizeof *p);
     p->d = req->d;
@@ -255,7 +256,7 @@ op_image_push(struct orch_req *req, json_t **ret, struct bt_err **err)
         .password = json_string_value(json_object_get(auth, "password")),
         .identity_token = json_string_value(json_object_get(auth, "identitytoken")),
     };
-    p->repo = eng_reg_repo_new(req->d->reg, eng_img_ref_registry_host(&p->ref), p->ref.path,
+    p->repo = eng_reg_repo_new(reg, eng_img_ref_registry_host(&p->ref), p->ref.path,
                                auth ? &a : NULL, true);
     p->mount_from = mount_source(&p->ref, rec);
     /* One pending count per blob, released when its HEAD (and upload) is done. */
