@@ -346,6 +346,16 @@ eng_img_load(struct eng_cas *cas, int fd, json_t **ret_images, struct bt_err **e
 
 /* ---- save ---- */
 
+/* The archive writer's failure with its errno when it has one ("No space left on device"). */
+static int
+write_failed(struct archive *aw, const char *name, struct bt_err **err)
+{
+    int e = archive_errno(aw);
+    if (e > 0)
+        return bt_err_errno(err, -e, "cannot write '%s'", name);
+    return bt_err_set(err, EIO, "cannot write '%s': %s", name, archive_error_string(aw));
+}
+
 static int
 write_entry(struct archive *aw, const char *name, const void *data, size_t len, int fd,
             int64_t size, struct bt_err **err)
@@ -357,16 +367,16 @@ write_entry(struct archive *aw, const char *name, const void *data, size_t len, 
     archive_entry_set_size(e, data ? (la_int64_t) len : size);
     int r = 0;
     if (archive_write_header(aw, e) != ARCHIVE_OK) {
-        r = bt_err_set(err, EIO, "cannot write '%s': %s", name, archive_error_string(aw));
+        r = write_failed(aw, name, err);
     } else if (data) {
         if (archive_write_data(aw, data, len) != (la_ssize_t) len)
-            r = bt_err_set(err, EIO, "cannot write '%s': %s", name, archive_error_string(aw));
+            r = write_failed(aw, name, err);
     } else {
         static char buf[1 << 17];
         ssize_t n;
         while (r == 0 && (n = read(fd, buf, sizeof buf)) > 0)
             if (archive_write_data(aw, buf, (size_t) n) != n)
-                r = bt_err_set(err, EIO, "cannot write '%s': %s", name, archive_error_string(aw));
+                r = write_failed(aw, name, err);
         if (r == 0 && n < 0)
             r = bt_err_errno(err, -errno, "cannot read blob for '%s'", name);
     }

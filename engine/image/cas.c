@@ -118,25 +118,36 @@ has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
+/* Remove the entries of dirfd whose names start with prefix. */
+static void
+remove_prefixed(int dirfd, const char *prefix)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        BT_CLOSE(fd);
+        return;
+    }
+    rewinddir(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (has_prefix(e->d_name, prefix)) {
+            bt_autoerr struct bt_err *err = NULL;
+            if (bt_rm_tree_at(dirfd, e->d_name, &err) < 0)
+                bt_log_warn("cannot remove '%s': %s, continuing", e->d_name, err->msg);
+        }
+    closedir(d);
+}
+
 void
 eng_cas_recover(struct eng_cas *cas)
 {
     (void) bt_dir_clean_tmp(cas->blobs_fd);
     (void) bt_dir_clean_tmp(cas->ingest_fd);
-    DIR *d = fdopendir(fcntl(cas->layers_fd, F_DUPFD_CLOEXEC, 3));
-    if (!d)
-        return;
-    rewinddir(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!has_prefix(e->d_name, ".tmp-"))
-            continue;
-        /* An unpack that a kill interrupted: never renamed, so never taken for complete. */
-        bt_autoerr struct bt_err *err = NULL;
-        if (bt_rm_tree_at(cas->layers_fd, e->d_name, &err) < 0)
-            bt_log_warn("cannot remove '%s': %s, continuing", e->d_name, err->msg);
-    }
-    closedir(d);
+    /* Blobs written without a known digest (archives being read) cannot be resumed. */
+    remove_prefixed(cas->ingest_fd, "anon-");
+    /* Unpacks that a kill interrupted: never renamed, so never taken for complete. */
+    remove_prefixed(cas->layers_fd, ".tmp-");
 }
 
 /* ---- blobs ---- */
@@ -293,4 +304,39 @@ bool
 eng_cas_has_trash(const struct eng_cas *cas)
 {
     return each_prefixed((struct eng_cas *) cas, ".trash-", false) > 0;
+}
+
+/* The entries of dirfd that name a digest (64 hex digits), each given to fn as "sha256:<hex>". */
+static int
+each_digest_name(int dirfd, bool layer, eng_cas_keep_fn keep, void *ud, struct eng_cas *cas)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        BT_CLOSE(fd);
+        return 0;
+    }
+    rewinddir(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strlen(e->d_name) != HEX_LEN)
+            continue;
+        char digest[ENG_DIGEST_LEN + 1];
+        snprintf(digest, sizeof digest, "sha256:%.64s", e->d_name);
+        if (!cas_digest_hex(digest) || keep(ud, digest, layer))
+            continue;
+        int r = layer ? eng_cas_layer_remove(cas, digest, NULL)
+                      : eng_cas_blob_remove(cas, digest, NULL);
+        n += r == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+int
+eng_cas_sweep(struct eng_cas *cas, eng_cas_keep_fn keep, void *ud)
+{
+    return each_digest_name(cas->blobs_fd, false, keep, ud, cas) +
+           each_digest_name(cas->layers_fd, true, keep, ud, cas);
 }

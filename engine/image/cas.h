@@ -89,5 +89,10 @@ int64_t eng_cas_layer_size(const struct eng_cas *cas, const char *chain_id);
 int eng_cas_layer_remove(struct eng_cas *cas, const char *chain_id, struct bt_err **err);
 /* Remove every .trash- entry. Blocking: run it in a worker. Returns how many went. */
 int eng_cas_trash_empty(struct eng_cas *cas);
+/* Remove every blob and layer keep() says no to (digest is a blob digest, or with layer a
+ * chain id). Only when nothing is being added: a pull's blobs have no record yet. Returns how
+ * many went. */
+typedef bool (*eng_cas_keep_fn)(void *ud, const char *digest, bool layer);
+int eng_cas_sweep(struct eng_cas *cas, eng_cas_keep_fn keep, void *ud);
 /* Whether the store has trash waiting. */
 bool eng_cas_has_trash(const struct eng_cas *cas);

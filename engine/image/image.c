@@ -158,22 +158,28 @@ int
 eng_img_import(struct eng_cas *cas, int fd, const char *const *changes, size_t nchanges,
                const char *message, json_t **ret_record, struct bt_err **err)
 {
-    char layer[ENG_DIGEST_LEN + 1], diff_id[ENG_DIGEST_LEN + 1];
-    int64_t layer_size;
-    if (eng_img_blob_from_fd(cas, fd, layer, &layer_size, err) < 0)
-        return -1;
-    bt_autoclose int blob_fd = eng_cas_blob_open(cas, layer, err);
-    if (blob_fd < 0)
-        return -1;
-    const char *media_type = sniff_layer_type(blob_fd);
-    if (eng_cas_layer_unpack(cas, NULL, NULL, layer, NULL, diff_id, err) < 0)
-        return -1;
+    /* The changes first: a bad one must not leave a blob and a layer behind. */
     json_t *config = json_object();
     for (size_t i = 0; i < nchanges; i++)
         if (eng_img_change_apply(config, changes[i], err) < 0) {
             json_decref(config);
             return bt_err_wrap(err, "--change '%s'", changes[i]);
         }
+    char layer[ENG_DIGEST_LEN + 1], diff_id[ENG_DIGEST_LEN + 1];
+    int64_t layer_size;
+    bt_autoclose int blob_fd = -1;
+    if (eng_img_blob_from_fd(cas, fd, layer, &layer_size, err) < 0 ||
+        (blob_fd = eng_cas_blob_open(cas, layer, err)) < 0) {
+        json_decref(config);
+        return -1;
+    }
+    const char *media_type = sniff_layer_type(blob_fd);
+    if (eng_cas_layer_unpack(cas, NULL, NULL, layer, NULL, diff_id, err) < 0) {
+        /* A layer that does not unpack (a hostile one) leaves no blob either. */
+        (void) eng_cas_blob_remove(cas, layer, NULL);
+        json_decref(config);
+        return -1;
+    }
     struct eng_img_platform host;
     eng_img_platform_host(&host);
     char created[32];

@@ -342,9 +342,13 @@ check_complete(struct eng_img_store *s, const json_t *rec, struct bt_err **err)
     json_t *l;
     json_array_foreach(json_object_get(rec, "layers"), i, l) {
         const char *chain = json_string_value(json_object_get(l, "chain_id"));
+        const char *blob = json_string_value(json_object_get(l, "digest"));
         if (!eng_cas_layer_has(s->cas, chain))
             return bt_err_set(err, BT_EINVALID, "image '%s': layer '%s' is missing", id,
                               chain ? chain : "(none)");
+        if (!eng_cas_blob_has(s->cas, blob))
+            return bt_err_set(err, BT_EINVALID, "image '%s': blob '%s' is missing", id,
+                              blob ? blob : "(none)");
     }
     return 0;
 }
@@ -369,6 +373,23 @@ eng_img_store_add(struct eng_img_store *s, json_t *record_steal, const char *con
         eng_img_ref_release(&ref);
     }
     int r = check_complete(s, rec, err);
+    /* The same image pulled from another repository: its names for the digest add up. */
+    json_t *old = json_object_get(s->records, rec_id(rec) ? rec_id(rec) : "");
+    json_t *digests = json_object_get(rec, "repo_digests");
+    size_t k;
+    json_t *d;
+    if (r == 0 && old && json_is_array(digests)) {
+        json_array_foreach(json_object_get(old, "repo_digests"), k, d) {
+            bool seen = false;
+            size_t j;
+            json_t *e;
+            json_array_foreach(digests, j, e) {
+                seen |= json_equal(d, e);
+            }
+            if (!seen)
+                json_array_append(digests, d);
+        }
+    }
     if (r == 0)
         r = save_record(s, rec, err);
     if (r < 0) {
@@ -558,6 +579,26 @@ eng_img_store_prune(struct eng_img_store *s, bool all, eng_img_in_use_fn in_use,
     return 0;
 }
 
+/* Whether a record names digest (a blob, or with layer a chain id). */
+static bool
+is_named(void *ud, const char *digest, bool layer)
+{
+    const struct eng_img_store *s = ud;
+    const char *id;
+    json_t *rec;
+    json_object_foreach(s->records, id, rec) {
+        if (strcmp(id, digest) == 0 && !layer)
+            return true; /* the config */
+    }
+    return still_used(s, "", digest, layer);
+}
+
+int
+eng_img_store_sweep(struct eng_img_store *s)
+{
+    return eng_cas_sweep(s->cas, is_named, s);
+}
+
 /* Docker's inspect copies these keys of the config's "config" object. */
 static const char *const config_keys[] = {
     "User",       "ExposedPorts", "Env",     "Cmd",    "Healthcheck", "ArgsEscaped", "Volumes",
@@ -591,7 +632,7 @@ eng_img_store_inspect(const struct eng_img_store *s, const json_t *rec, json_t *
     json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
     json_t *repo_digests = json_object_get(rec, "repo_digests");
     json_t *out = json_pack(
-        "{s:s, s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:{s:s, s:o}, s:O, s:O, s:s?, s:s?}",
+        "{s:s, s:o, s:o, s:s?, s:s?, s:s?, s:s*, s:I, s:o, s:{s:s, s:o}, s:O, s:O, s:s?, s:s?}",
         "Id", id, "RepoTags", familiar_all(eng_img_store_refs_of(s, id)), "RepoDigests",
         familiar_all(repo_digests ? json_incref(repo_digests) : json_array()), "Created",
         json_string_value(json_object_get(cfg, "created")), "Architecture",

@@ -62,6 +62,9 @@ int eng_img_store_remove(struct eng_img_store *s, const char *name, bool force,
  * uses. *ret_report as for remove; *ret_reclaimed the bytes of the layers removed. */
 int eng_img_store_prune(struct eng_img_store *s, bool all, eng_img_in_use_fn in_use, void *ud,
                         json_t **ret_report, struct bt_err **err);
+/* Remove the blobs and layers no record names (left by replaced records, failed loads, index
+ * blobs). Only while nothing adds to the content store. Returns how many went. */
+int eng_img_store_sweep(struct eng_img_store *s);
 /* `berth image inspect`: Docker's shape (Id, RepoTags, RepoDigests, Created, Architecture, Os,
  * Variant, Size, Config, RootFS) plus berth's Layers. A new object. */
 int eng_img_store_inspect(const struct eng_img_store *s, const json_t *record, json_t **ret,

@@ -5,6 +5,7 @@
  * CLI's own file or pipe), so `-i -`, `-o -` and files only the caller can open all work.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -396,16 +397,34 @@ cmd_save(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         bt_err_hint(err, "give a file with -o, or redirect the output");
         return r;
     }
-    bt_autoclose int fd = open_arg(output, true, err);
+    /* A file is written beside itself and renamed over on success, so a failed save neither
+     * leaves half an archive nor destroys what the name held; anything else (stdout, a pipe, a
+     * device) is written in place. */
+    struct stat st;
+    bool to_file = strcmp(output, "-") != 0 && (stat(output, &st) < 0 || S_ISREG(st.st_mode));
+    bt_autofree char *tmp =
+        to_file ? bt_xasprintf("%s.berth-save-%d", output, (int) getpid()) : NULL;
+    bt_autoclose int fd = -1;
+    if (tmp)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    else if (strcmp(output, "-") == 0)
+        fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    else
+        fd = open(output, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         json_decref(names);
-        return -1;
+        return bt_err_errno(err, -errno, "cannot write '%s'", output);
     }
     json_t *res = NULL;
     r = call_with_fd(ctx, "image.save", json_pack("{s:o}", "names", names), fd, &res, err);
-    if (r < 0 && strcmp(output, "-") != 0)
-        (void) unlink(output); /* no half archive left behind */
     json_decref(res);
+    if (tmp && r == 0 && rename(tmp, output) < 0)
+        r = bt_err_errno(err, -errno, "cannot rename '%s' to '%s'", tmp, output);
+    if (tmp && r < 0)
+        (void) unlink(tmp);
+    if (r < 0 && !to_file && strstr((*err)->msg, "cannot write"))
+        bt_err_hint(err, "the output '%s' did not take the archive (full or not writable?)",
+                    output);
     return r < 0 ? -1 : 0;
 }
 

@@ -180,7 +180,10 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     bool human = !json && !quiet && !bt_streq(ctx->progress, "quiet");
     if (human) {
         printf("Digest: %s\n", json_string_value(json_object_get(res, "digest")));
-        printf("Status: Downloaded newer image for %s\n", familiar);
+        printf(json_is_true(json_object_get(res, "downloaded"))
+                   ? "Status: Downloaded newer image for %s\n"
+                   : "Status: Image is up to date for %s\n",
+               familiar);
     }
     if (!json)
         printf("%s\n", familiar);

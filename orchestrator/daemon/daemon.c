@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -164,6 +165,10 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
     /* SIGPIPE would kill us when a client disappears mid-write; EPIPE is handled instead. */
     struct sigaction sa = { .sa_handler = SIG_IGN };
     sigaction(SIGPIPE, &sa, NULL);
+    /* Workers check that the daemon that started them is still their parent. */
+    char pid_text[24];
+    snprintf(pid_text, sizeof pid_text, "%d", (int) getpid());
+    (void) setenv("BERTH_WORKER_PARENT", pid_text, 1);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return bt_err_errno(err, -errno, "cannot become a child subreaper");
     raise_nofile();

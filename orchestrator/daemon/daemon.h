@@ -66,6 +66,7 @@ struct orch_daemon {
     struct eng_cas *cas;          /* <root>/images: blobs and layers */
     struct eng_img_store *images; /* image records and references */
     struct eng_reg *reg;          /* the registry client */
+    unsigned busy;                /* pulls and workers in flight: they add to the content store */
     struct orch_config config;    /* <config>/daemon.json */
 };
 

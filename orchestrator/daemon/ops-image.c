@@ -130,6 +130,18 @@ collect_trash(struct orch_daemon *d)
         bt_log_warn("cannot empty the layer trash: %s, continuing", err->msg);
 }
 
+/* Blobs and layers no image names any more (a replaced record's, an index's other platforms,
+ * a failed load's); not while a pull or a worker adds some without a record yet. */
+static void
+sweep(struct orch_daemon *d)
+{
+    if (d->busy > 0)
+        return;
+    int n = eng_img_store_sweep(d->images);
+    if (n > 0)
+        bt_log_debug("%d unnamed blobs and layers removed", n);
+}
+
 static int
 op_image_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
@@ -150,6 +162,7 @@ op_image_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
         json_array_extend(report, one);
         json_decref(one);
     }
+    sweep(req->d);
     collect_trash(req->d);
     if (r < 0) {
         json_decref(report);
@@ -165,6 +178,7 @@ op_image_prune(struct orch_req *req, json_t **ret, struct bt_err **err)
     bool all = json_is_true(json_object_get(req->args, "all"));
     json_t *report = NULL;
     int r = eng_img_store_prune(req->d->images, all, image_in_use, NULL, &report, err);
+    sweep(req->d);
     collect_trash(req->d);
     if (r < 0)
         return r;

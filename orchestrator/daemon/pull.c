@@ -59,6 +59,7 @@ struct pull {
     size_t unpacking;
     struct bt_err *err; /* the first failure */
     bool committed;
+    bool fetched; /* a blob was downloaded: "Downloaded newer image", else "up to date" */
 };
 
 static int64_t
@@ -83,8 +84,9 @@ pull_free(struct pull *p)
 {
     bt_autofree char *full = eng_img_ref_str(&p->ref);
     orch_req_done(p->req, BT_TAKE_PTR(p->err),
-                  json_pack("{s:s, s:s, s:s?}", "ref", full, "digest", p->top_digest, "id",
-                            p->man.config.digest));
+                  json_pack("{s:s, s:s, s:s?, s:b}", "ref", full, "digest", p->top_digest, "id",
+                            p->man.config.digest, "downloaded", p->fetched));
+    p->d->busy--;
     for (size_t i = 0; p->layers && i < p->man.nlayers; i++)
         eng_cas_writer_abort(p->layers[i].w, true);
     eng_cas_writer_abort(p->cfg_w, true);
@@ -285,8 +287,9 @@ on_layer_done(void *ud, int r, struct bt_err *err)
     } else {
         char sid[13];
         progress(p, short_id(p->man.layers[l->index].digest, sid), "Download complete", 0, 0);
-        l->state = LAYER_READY;
+        l->state = eng_cas_layer_has(p->d->cas, p->chains[l->index]) ? LAYER_DONE : LAYER_READY;
         schedule_unpacks(p);
+        maybe_commit(p);
     }
     pull_unref(p);
 }
@@ -303,15 +306,19 @@ start_layers(struct pull *p)
         l->index = i;
         char sid[13];
         short_id(desc->digest, sid);
-        if (eng_cas_layer_has(p->d->cas, p->chains[i])) {
+        bool have_blob = eng_cas_blob_has(p->d->cas, desc->digest);
+        if (eng_cas_layer_has(p->d->cas, p->chains[i]) && have_blob) {
             l->state = LAYER_DONE;
             progress(p, sid, "Already exists", 0, 0);
             continue;
         }
-        if (eng_cas_blob_has(p->d->cas, desc->digest)) {
+        if (have_blob) {
             l->state = LAYER_READY;
             continue;
         }
+        /* Without the blob (the layer came in another compression, say) it is fetched all
+         * the same: the record names it, and push and save need it. */
+        p->fetched = true;
         struct bt_err *err = NULL;
         if (eng_cas_writer_new(p->d->cas, desc->digest, true, &l->w, &err) < 0) {
             pull_fail(p, err);
@@ -394,6 +401,7 @@ fetch_config(struct pull *p)
         return;
     }
     struct bt_err *err = NULL;
+    p->fetched = true;
     if (eng_cas_writer_new(p->d->cas, p->man.config.digest, false, &p->cfg_w, &err) < 0) {
         pull_fail(p, err);
         return;
@@ -510,6 +518,7 @@ op_image_pull(struct orch_req *req, json_t **ret, struct bt_err **err)
                                auth ? &a : NULL, false);
     p->req = orch_req_defer(req);
     p->refs = 1; /* the op's own, dropped below */
+    req->d->busy++;
     if (p->ref.digest) {
         snprintf(p->expect_buf, sizeof p->expect_buf, "%s", p->ref.digest);
         p->expect = p->expect_buf;

@@ -83,6 +83,7 @@ worker_finish(struct orch_worker *w)
                              WIFEXITED(w->status) ? WEXITSTATUS(w->status) : -1);
     }
     bt_log_debug("worker %s (pid %d) done: %d", w->task, (int) w->pid, r);
+    w->d->busy--;
     w->cbs.done(w->ud, r, r < 0 ? NULL : BT_TAKE_PTR(w->result), BT_TAKE_PTR(w->err));
     json_decref(w->result);
     bt_buf_release(&w->in);
@@ -177,6 +178,7 @@ orch_worker_run(struct orch_daemon *d, const char *const *args, int in_fd, int o
     BT_ASSERT(w->ev);
     event_add(w->ev, NULL);
     orch_children_watch(d, pid, on_reaped, w);
+    d->busy++;
     bt_log_debug("worker %s started (pid %d)", w->task, (int) pid);
     return 0;
 }

@@ -11,6 +11,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "engine/base/alloc.h"
@@ -19,6 +22,13 @@
 #include "engine/image/cas.h"
 #include "engine/image/image.h"
 #include "orchestrator/worker/worker.h"
+
+static long
+parse_pid(const char *s)
+{
+    uint64_t v;
+    return bt_parse_u64(s, &v) == 0 ? (long) v : -1;
+}
 
 static void
 emit(const char *key, json_t *v_steal)
@@ -128,6 +138,19 @@ orch_worker_main(int argc, char **argv)
 {
     /* Log lines go to stderr, which the daemon pointed at its log. */
     bt_log_set_level(BT_LOG_WARN);
+    /* A worker never outlives its daemon: a new daemon's recovery would remove the unpack
+     * this one is still writing. The parent may have died before prctl: then we were
+     * reparented (to init or a subreaper) and stop at once. */
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || parent == 1) {
+        fprintf(stderr, "berth worker: no daemon to work for\n");
+        return 1;
+    }
+    const char *daemon_pid = getenv("BERTH_WORKER_PARENT");
+    if (daemon_pid && parse_pid(daemon_pid) != parent) {
+        fprintf(stderr, "berth worker: the daemon that started this worker is gone\n");
+        return 1;
+    }
     bt_autoerr struct bt_err *err = NULL;
     json_t *result = NULL;
     int r = -1;
