@@ -56,30 +56,6 @@ make_rootfs_tar() {
     ROOT_DIFF=$(sha256_of "$ROOT_TAR")
 }
 
-# run_berth_in FILE [-N | !] ARGS...: run_berth with FILE as stdin.
-run_berth_in() {
-    local file=$1 expected=0
-    shift
-    case "${1:-}" in
-    -[0-9]*) expected=${1#-}; shift ;;
-    '!') expected='!'; shift ;;
-    esac
-    status=0
-    output=$(timeout -k 5 "$RUN_BERTH_TIMEOUT" "$BERTH" "$@" <"$file" 2>&1) || status=$?
-    mapfile -t lines <<<"$output"
-    {
-        echo "\$ berth $* <$file"
-        [ -n "$output" ] && printf '%s\n' "$output"
-        echo "[exit status $status]"
-    } | sed 's/^/    /'
-    if [ "$expected" = '!' ]; then
-        [ "$status" -ne 0 ] || { echo "expected a non-zero exit status, got 0"; return 1; }
-    elif [ "$status" -ne "$expected" ]; then
-        echo "berth $*: expected exit status $expected, got $status"
-        return 1
-    fi
-}
-
 # inspect NAME: INSPECT gets `berth image inspect NAME`'s JSON; ij JQ reads it (.[0]JQ,
 # compact, keys sorted).
 inspect() {
@@ -257,7 +233,7 @@ assert_busybox_layers() {
             "$IMAGES/blobs/sha256/$(hex "$(sha256_of "$TEST_DIR/rootfs.tar.$ext")")"
     done
     # stdin, and no name: a dangling image, listed as <none>.
-    run_berth_in "$TEST_DIR/rootfs.tar.gz" image import -
+    run_berth_stdin "$TEST_DIR/rootfs.tar.gz" image import -
     local id=$output
     assert_match "$id" '^sha256:[0-9a-f]{64}$' "import's output"
     inspect "$id"

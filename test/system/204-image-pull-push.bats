@@ -31,32 +31,6 @@ hex() {
     printf '%s\n' "${1#sha256:}"
 }
 
-# run_berth_stdin FILE ARGS...: like run_berth (status must be 0 unless -N or ! comes first),
-# with stdin from FILE (run_berth's is /dev/null): for login --password-stdin.
-run_berth_stdin() {
-    local expected=0
-    case "$1" in
-    -[0-9]*) expected=${1#-}; shift ;;
-    '!') expected='!'; shift ;;
-    esac
-    local in=$1
-    shift
-    status=0
-    output=$(timeout -k 5 "$RUN_BERTH_TIMEOUT" "$BERTH" "$@" <"$in" 2>&1) || status=$?
-    mapfile -t lines <<<"$output"
-    {
-        echo "\$ berth $* <$in"
-        [ -n "$output" ] && printf '%s\n' "$output"
-        echo "[exit status $status]"
-    } | sed 's/^/    /'
-    if [ "$expected" = '!' ]; then
-        [ "$status" -ne 0 ] || { echo "berth $*: expected a non-zero exit status, got 0"; return 1; }
-    elif [ "$status" -ne "$expected" ]; then
-        echo "berth $*: expected exit status $expected, got $status"
-        return 1
-    fi
-}
-
 # use_daemon_config JSON: writes the daemon settings file and restarts the daemon (if one
 # runs) so that it reads them.
 use_daemon_config() {

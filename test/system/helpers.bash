@@ -342,6 +342,32 @@ assert_mode() {
 # ---------------------------------------------------------------------------------------------
 # Waiting
 
+# run_berth_stdin [-N | !] FILE ARGS...: like run_berth (status 0 unless -N or ! says
+# otherwise), with stdin from FILE (run_berth's is /dev/null): login --password-stdin, import -.
+run_berth_stdin() {
+    local expected=0
+    case "$1" in
+    -[0-9]*) expected=${1#-}; shift ;;
+    '!') expected='!'; shift ;;
+    esac
+    local in=$1
+    shift
+    status=0
+    output=$(timeout -k 5 "$RUN_BERTH_TIMEOUT" "$BERTH" "$@" <"$in" 2>&1) || status=$?
+    mapfile -t lines <<<"$output"
+    {
+        echo "\$ berth $* <$in"
+        [ -n "$output" ] && printf '%s\n' "$output"
+        echo "[exit status $status]"
+    } | sed 's/^/    /'
+    if [ "$expected" = '!' ]; then
+        [ "$status" -ne 0 ] || { echo "berth $*: expected a non-zero exit status, got 0"; return 1; }
+    elif [ "$status" -ne "$expected" ]; then
+        echo "berth $*: expected exit status $expected, got $status"
+        return 1
+    fi
+}
+
 # wait_for CONDITION TIMEOUT_SECONDS: evaluates CONDITION (a shell command string) every 50 ms
 # until it succeeds; fails with a message when TIMEOUT_SECONDS pass first.
 wait_for() {
