@@ -65,8 +65,9 @@ platform_normalize(struct eng_img_platform *p)
         }
         break;
     }
-    /* Variants given as a bare number ("7") get their 'v'. */
-    if (variant && isdigit((unsigned char) variant[0])) {
+    /* Variants given as a bare number ("7") get their 'v', when it fits within a part's limit
+     * (so that what prints parses back to itself). */
+    if (variant && isdigit((unsigned char) variant[0]) && strlen(variant) < PLATFORM_PART_MAX) {
         char *v = bt_xasprintf("v%s", variant);
         free(variant);
         variant = v;
