@@ -105,7 +105,7 @@ cmd_ls(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         return -1;
     json_t *images = json_object_get(res, "images");
     if (!quiet && !json)
-        printf(digests ? "%-40s %-20s %-72s %-13s %-16s %s\n" : "%-40s %-20s%.0s %-13s %-16s %s\n",
+        printf(digests ? "%-40s %-20s %-72s %-13s %-24s %s\n" : "%-40s %-20s%.0s %-13s %-24s %s\n",
                "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE");
     size_t i;
     json_t *img;
@@ -146,8 +146,8 @@ cmd_ls(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
             const char *digest =
                 json_string_value(json_array_get(json_object_get(img, "repo_digests"), 0));
             const char *at = digest ? strchr(digest, '@') : NULL;
-            printf(digests ? "%-40s %-20s %-72s %-13.*s %-16s %s\n"
-                           : "%-40s %-20s%.0s %-13.*s %-16s %s\n",
+            printf(digests ? "%-40s %-20s %-72s %-13.*s %-24s %s\n"
+                           : "%-40s %-20s%.0s %-13.*s %-24s %s\n",
                    repo, tag, at ? at + 1 : "<none>", no_trunc ? 71 : 12, no_trunc ? id : id + 7,
                    ago, size);
         }
