@@ -50,10 +50,8 @@ eng_dockercfg_default_path(void)
     return bt_path_join(home, ".docker/config.json");
 }
 
-/* The host part of a key or of what the user typed: "https://h:5000/v1/" -> "h:5000", with
- * Docker Hub's names folded into "docker.io". Returns a new string, caller frees. */
-static char *
-host_of(const char *s)
+char *
+eng_dockercfg_host(const char *s)
 {
     const char *rest = bt_startswith(s, "https://");
     if (!rest)
@@ -167,7 +165,7 @@ uses_helper(const struct eng_dockercfg *c, const char *host)
     const char *key;
     json_t *v;
     json_object_foreach(json_object_get(c->root, "credHelpers"), key, v) {
-        bt_autofree char *h = host_of(key);
+        bt_autofree char *h = eng_dockercfg_host(key);
         if (strcmp(h, host) == 0 && json_string_length(v) > 0)
             return true;
     }
@@ -185,7 +183,7 @@ auths_key_find(const struct eng_dockercfg *c, const char *host)
     const char *best = NULL, *key;
     json_t *v;
     json_object_foreach(auths, key, v) {
-        bt_autofree char *h = host_of(key);
+        bt_autofree char *h = eng_dockercfg_host(key);
         if (strcmp(h, host) == 0 && (!best || strcmp(key, best) < 0))
             best = key;
     }
@@ -241,7 +239,7 @@ int
 eng_dockercfg_lookup(const struct eng_dockercfg *c, const char *host,
                      struct eng_dockercfg_auth *ret, struct bt_err **err)
 {
-    bt_autofree char *h = host_of(host);
+    bt_autofree char *h = eng_dockercfg_host(host);
     struct eng_dockercfg_auth a = { .uses_helper = uses_helper(c, h) };
     const char *key = auths_key_find(c, h);
     if (key) {
@@ -261,7 +259,7 @@ void
 eng_dockercfg_set(struct eng_dockercfg *c, const char *host, const char *username,
                   const char *password)
 {
-    bt_autofree char *h = host_of(host);
+    bt_autofree char *h = eng_dockercfg_host(host);
     json_t *auths = json_object_get(c->root, "auths");
     if (!auths) {
         auths = json_object();
@@ -277,14 +275,14 @@ eng_dockercfg_set(struct eng_dockercfg *c, const char *host, const char *usernam
 bool
 eng_dockercfg_remove(struct eng_dockercfg *c, const char *host)
 {
-    bt_autofree char *h = host_of(host);
+    bt_autofree char *h = eng_dockercfg_host(host);
     json_t *auths = json_object_get(c->root, "auths");
     bool removed = false;
     const char *key;
     json_t *v;
     void *tmp;
     json_object_foreach_safe(auths, tmp, key, v) {
-        bt_autofree char *kh = host_of(key);
+        bt_autofree char *kh = eng_dockercfg_host(key);
         if (strcmp(kh, h) == 0) {
             (void) json_object_del(auths, key);
             removed = true;

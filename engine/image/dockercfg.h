@@ -35,6 +35,9 @@ struct eng_dockercfg_auth {
     char *identity_token; /* "identitytoken", or NULL */
 };
 
+/* The host part of a key or of what the user typed: "https://h:5000/v1/" -> "h:5000", with
+ * Docker Hub's names folded into "docker.io". Returns a new string, caller frees. */
+char *eng_dockercfg_host(const char *s);
 /* $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json (the passwd entry's home when
  * HOME is unset). NULL when there is no home to be found. Returns a new string, caller frees. */
 char *eng_dockercfg_default_path(void);

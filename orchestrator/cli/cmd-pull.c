@@ -44,6 +44,41 @@ auth_for(const char *host, json_t **ret, struct bt_err **err)
     return 0;
 }
 
+/* What pull and push say about a name: its familiar form, its repository without tag or digest
+ * (as docker names it in "Pulling from"), whether it has a tag, and the credentials for its
+ * registry (NULL when none). */
+struct named {
+    char *familiar;
+    char *repo;
+    bool tagged;
+    json_t *auth;
+};
+
+static int
+named_init(struct named *n, const char *name, struct bt_err **err)
+{
+    struct eng_img_ref ref;
+    *n = (struct named){ 0 };
+    if (eng_img_ref_parse(name, &ref, err) < 0)
+        return -1;
+    int r = auth_for(ref.domain, &n->auth, err);
+    n->familiar = eng_img_ref_familiar(&ref);
+    n->tagged = ref.tag != NULL;
+    struct eng_img_ref bare = ref;
+    bare.tag = bare.digest = NULL;
+    n->repo = eng_img_ref_familiar(&bare);
+    eng_img_ref_release(&ref);
+    return r;
+}
+
+static void
+named_release(struct named *n)
+{
+    free(n->familiar);
+    free(n->repo);
+    json_decref(n->auth);
+}
+
 struct pull_view {
     bool tty, json, quiet;
     json_t *rows; /* id -> line, in order of arrival */
@@ -155,38 +190,33 @@ cmd_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         return bt_err_set(err, BT_EUSAGE, "'berth image pull' takes exactly one image");
     if (all)
         return bt_err_set(err, BT_EUNSUPPORTED, "--all-tags is not supported yet");
-    struct eng_img_ref ref;
-    if (eng_img_ref_parse(name, &ref, err) < 0)
+    struct named n;
+    if (named_init(&n, name, err) < 0) {
+        named_release(&n);
         return -1;
-    json_t *auth = NULL;
-    r = auth_for(ref.domain, &auth, err);
-    bt_autofree char *familiar = eng_img_ref_familiar(&ref);
-    bool tagged = ref.tag != NULL;
-    /* The repository as docker pull names it: the familiar form without tag or digest. */
-    struct eng_img_ref bare = ref;
-    bare.tag = bare.digest = NULL;
-    bt_autofree char *repo = eng_img_ref_familiar(&bare);
-    eng_img_ref_release(&ref);
-    if (r < 0)
-        return -1;
-    bt_autofree char *banner =
-        bt_xasprintf("%s: Pulling from %s", tagged ? strrchr(familiar, ':') + 1 : "digest", repo);
+    }
+    bt_autofree char *banner = bt_xasprintf(
+        "%s: Pulling from %s", n.tagged ? strrchr(n.familiar, ':') + 1 : "digest", n.repo);
     json_t *res = NULL;
     bool json = false;
-    if (transfer(ctx, "image.pull",
-                 json_pack("{s:s, s:s*, s:o*}", "ref", name, "platform", platform, "auth", auth),
-                 quiet, banner, &res, &json, err) < 0)
+    r = transfer(ctx, "image.pull",
+                 json_pack("{s:s, s:s*, s:O*}", "ref", name, "platform", platform, "auth", n.auth),
+                 quiet, banner, &res, &json, err);
+    if (r < 0) {
+        named_release(&n);
         return -1;
+    }
     bool human = !json && !quiet && !bt_streq(ctx->progress, "quiet");
     if (human) {
         printf("Digest: %s\n", json_string_value(json_object_get(res, "digest")));
         printf(json_is_true(json_object_get(res, "downloaded"))
                    ? "Status: Downloaded newer image for %s\n"
                    : "Status: Image is up to date for %s\n",
-               familiar);
+               n.familiar);
     }
     if (!json)
-        printf("%s\n", familiar);
+        printf("%s\n", n.familiar);
+    named_release(&n);
     json_decref(res);
     return 0;
 }
@@ -216,29 +246,26 @@ cli_cmd_image_push(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **e
     cli_args_release(&a);
     if (!name)
         return bt_err_set(err, BT_EUSAGE, "'berth image push' takes exactly one image");
-    struct eng_img_ref ref;
-    if (eng_img_ref_parse(name, &ref, err) < 0)
+    struct named n;
+    if (named_init(&n, name, err) < 0) {
+        named_release(&n);
         return -1;
-    json_t *auth = NULL;
-    r = auth_for(ref.domain, &auth, err);
-    bt_autofree char *familiar = eng_img_ref_familiar(&ref);
-    struct eng_img_ref bare = ref;
-    bare.tag = bare.digest = NULL;
-    bt_autofree char *repo = eng_img_ref_familiar(&bare);
-    eng_img_ref_release(&ref);
-    if (r < 0)
-        return -1;
+    }
     json_t *res = NULL;
     bool json = false;
-    bt_autofree char *banner = bt_xasprintf("The push refers to repository [%s]", repo);
-    if (transfer(ctx, "image.push", json_pack("{s:s, s:o*}", "ref", name, "auth", auth), quiet,
-                 banner, &res, &json, err) < 0)
+    bt_autofree char *banner = bt_xasprintf("The push refers to repository [%s]", n.repo);
+    r = transfer(ctx, "image.push", json_pack("{s:s, s:O*}", "ref", name, "auth", n.auth), quiet,
+                 banner, &res, &json, err);
+    if (r < 0) {
+        named_release(&n);
         return -1;
+    }
     if (!json)
-        printf("%s: digest: %s size: %lld\n", familiar,
+        printf("%s: digest: %s size: %lld\n", n.familiar,
                json_string_value(json_object_get(res, "digest")),
                (long long) json_integer_value(json_object_get(res, "size")));
     json_decref(res);
+    named_release(&n);
     return 0;
 }
 
@@ -280,22 +307,6 @@ read_secret(const char *prompt)
     return line;
 }
 
-/* "docker.io" when no server is given; a URL's host part otherwise. */
-static char *
-server_host(const char *server)
-{
-    if (!server)
-        return bt_xstrdup("docker.io");
-    const char *s = strstr(server, "://") ? strstr(server, "://") + 3 : server;
-    size_t n = strcspn(s, "/");
-    char *host = bt_xstrndup(s, n);
-    if (strcmp(host, "index.docker.io") == 0 || strcmp(host, "registry-1.docker.io") == 0) {
-        free(host);
-        host = bt_xstrdup("docker.io");
-    }
-    return host;
-}
-
 int
 cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
 {
@@ -304,7 +315,7 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
         cli_args_parse(&a, login_opts, BT_ARRAY_SIZE(login_opts), argc, argv, 0, &login_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
-    bt_autofree char *host = server_host(a.npos ? a.pos[0] : NULL);
+    bt_autofree char *host = eng_dockercfg_host(a.npos ? a.pos[0] : "docker.io");
     bt_autofree char *user =
         cli_args_get(&a, "username") ? bt_xstrdup(cli_args_get(&a, "username")) : NULL;
     bt_autofree char *pass =
@@ -365,7 +376,7 @@ cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     int r = cli_args_parse(&a, NULL, 0, argc, argv, 0, &logout_usage, err);
     if (r != 0)
         return r < 0 ? r : 0;
-    bt_autofree char *host = server_host(a.npos ? a.pos[0] : NULL);
+    bt_autofree char *host = eng_dockercfg_host(a.npos ? a.pos[0] : "docker.io");
     size_t npos = a.npos;
     cli_args_release(&a);
     if (npos > 1)
