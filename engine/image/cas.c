@@ -20,6 +20,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/fileio.h"
 #include "engine/base/log.h"
+#include "engine/base/parse.h"
 #include "engine/base/sha256.h"
 #include "engine/base/rmtree.h"
 #include "engine/image/cas-int.h"
@@ -112,31 +113,42 @@ cas_unique(void)
     return v;
 }
 
-static bool
-has_prefix(const char *s, const char *p)
-{
-    return strncmp(s, p, strlen(p)) == 0;
-}
-
-/* Remove the entries of dirfd whose names start with prefix. */
-static void
-remove_prefixed(int dirfd, const char *prefix)
+/* A stream over dirfd's entries that leaves dirfd itself open; NULL when it cannot be read. */
+static DIR *
+open_entries(int dirfd)
 {
     int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         BT_CLOSE(fd);
-        return;
+        return NULL;
     }
-    rewinddir(d);
+    rewinddir(d); /* the duplicate shares dirfd's position */
+    return d;
+}
+
+/* The entries of dirfd whose names start with prefix: removed (trees too) when remove, else
+ * only counted up to the first. Returns how many. */
+static int
+each_prefixed(int dirfd, const char *prefix, bool remove)
+{
+    DIR *d = open_entries(dirfd);
+    if (!d)
+        return 0;
+    int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)))
-        if (has_prefix(e->d_name, prefix)) {
-            bt_autoerr struct bt_err *err = NULL;
-            if (bt_rm_tree_at(dirfd, e->d_name, &err) < 0)
-                bt_log_warn("cannot remove '%s': %s, continuing", e->d_name, err->msg);
-        }
+    while ((e = readdir(d))) {
+        if (!bt_startswith(e->d_name, prefix))
+            continue;
+        n++;
+        if (!remove)
+            break;
+        bt_autoerr struct bt_err *err = NULL;
+        if (bt_rm_tree_at(dirfd, e->d_name, &err) < 0)
+            bt_log_warn("cannot remove '%s': %s, continuing", e->d_name, err->msg);
+    }
     closedir(d);
+    return n;
 }
 
 void
@@ -145,9 +157,9 @@ eng_cas_recover(struct eng_cas *cas)
     (void) bt_dir_clean_tmp(cas->blobs_fd);
     (void) bt_dir_clean_tmp(cas->ingest_fd);
     /* Blobs written without a known digest (archives being read) cannot be resumed. */
-    remove_prefixed(cas->ingest_fd, "anon-");
+    (void) each_prefixed(cas->ingest_fd, "anon-", true);
     /* Unpacks that a kill interrupted: never renamed, so never taken for complete. */
-    remove_prefixed(cas->layers_fd, ".tmp-");
+    (void) each_prefixed(cas->layers_fd, ".tmp-", true);
 }
 
 /* ---- blobs ---- */
@@ -267,56 +279,25 @@ eng_cas_layer_remove(struct eng_cas *cas, const char *chain_id, struct bt_err **
     return 0;
 }
 
-/* Calls fn for each entry of layers/ whose name starts with prefix; returns how many. */
-static int
-each_prefixed(struct eng_cas *cas, const char *prefix, bool remove)
-{
-    int fd = fcntl(cas->layers_fd, F_DUPFD_CLOEXEC, 3);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        BT_CLOSE(fd);
-        return 0;
-    }
-    rewinddir(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!has_prefix(e->d_name, prefix))
-            continue;
-        n++;
-        if (!remove)
-            break;
-        bt_autoerr struct bt_err *err = NULL;
-        if (bt_rm_tree_at(cas->layers_fd, e->d_name, &err) < 0)
-            bt_log_warn("cannot remove '%s': %s, continuing", e->d_name, err->msg);
-    }
-    closedir(d);
-    return n;
-}
-
 int
 eng_cas_trash_empty(struct eng_cas *cas)
 {
-    return each_prefixed(cas, ".trash-", true);
+    return each_prefixed(cas->layers_fd, ".trash-", true);
 }
 
 bool
 eng_cas_has_trash(const struct eng_cas *cas)
 {
-    return each_prefixed((struct eng_cas *) cas, ".trash-", false) > 0;
+    return each_prefixed(cas->layers_fd, ".trash-", false) > 0;
 }
 
-/* The entries of dirfd that name a digest (64 hex digits), each given to fn as "sha256:<hex>". */
+/* The entries of dirfd that name a digest (64 hex digits) and keep() does not want: removed. */
 static int
 each_digest_name(int dirfd, bool layer, eng_cas_keep_fn keep, void *ud, struct eng_cas *cas)
 {
-    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        BT_CLOSE(fd);
+    DIR *d = open_entries(dirfd);
+    if (!d)
         return 0;
-    }
-    rewinddir(d);
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {

@@ -25,6 +25,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/fileio.h"
 #include "engine/base/log.h"
+#include "engine/base/parse.h"
 #include "engine/base/rmtree.h"
 #include "engine/image/unpack-int.h"
 #include "engine/image/unpack.h"
@@ -112,11 +113,11 @@ eng_unpack_name_clean(const char *name, char *out, size_t size)
 enum unpack_wh
 eng_unpack_whiteout_kind(const char *base, const char **ret_target)
 {
-    if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) != 0)
+    if (!bt_startswith(base, WH_PREFIX))
         return UNPACK_WH_NONE;
     if (strcmp(base, WH_OPAQUE) == 0)
         return UNPACK_WH_OPAQUE;
-    if (strncmp(base, WH_META_PREFIX, strlen(WH_META_PREFIX)) == 0)
+    if (bt_startswith(base, WH_META_PREFIX))
         return UNPACK_WH_META;
     const char *t = base + strlen(WH_PREFIX);
     if (*t == '\0' || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
@@ -542,7 +543,7 @@ do_entry(struct unpacker *u, const char *raw, struct bt_err **err)
         return bt_err_set(err, BT_EINVALID, "the layer root can only be a directory");
 
     /* aufs metadata (".wh..wh.plnk/...") is skipped whole, as Docker does. */
-    if (strncmp(u->name, WH_META_PREFIX, strlen(WH_META_PREFIX)) == 0)
+    if (bt_startswith(u->name, WH_META_PREFIX))
         return 0;
     const char *wh_target = NULL;
     enum unpack_wh wh = eng_unpack_whiteout_kind(base, &wh_target);
