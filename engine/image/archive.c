@@ -21,6 +21,7 @@
 #include "engine/image/image.h"
 #include "engine/image/manifest.h"
 #include "engine/image/ref.h"
+#include "engine/image/unpack.h"
 
 #define SMALL_MAX (4u << 20)
 #define MAX_ENTRIES 100000
@@ -229,15 +230,11 @@ load_docker(struct eng_cas *cas, const struct loaded *l, json_t *out, struct bt_
                 break;
             }
             bt_autoclose int fd = eng_cas_blob_open(cas, d, err);
-            unsigned char magic[4] = { 0 };
-            if (fd < 0 || pread(fd, magic, 4, 0) < 0) {
+            if (fd < 0) {
                 r = -1;
                 break;
             }
-            const char *mt = magic[0] == 0x1f && magic[1] == 0x8b ? ENG_MT_OCI_LAYER_GZIP
-                             : magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f
-                                 ? ENG_MT_OCI_LAYER_ZSTD
-                                 : ENG_MT_OCI_LAYER;
+            const char *mt = eng_layer_media_type(fd);
             json_array_append_new(descs, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", d,
                                                    "size", (json_int_t) eng_cas_blob_size(cas, d)));
         }

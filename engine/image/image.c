@@ -15,6 +15,7 @@
 #include "engine/image/change.h"
 #include "engine/image/image.h"
 #include "engine/image/manifest.h"
+#include "engine/image/unpack.h"
 
 /* RFC 3339 UTC, as Docker writes "created". */
 static void
@@ -113,19 +114,6 @@ out:
     return r;
 }
 
-/* The layer media type for an archive, from its first bytes. */
-static const char *
-sniff_layer_type(int fd)
-{
-    unsigned char b[4] = { 0 };
-    ssize_t n = pread(fd, b, sizeof b, 0);
-    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-        return ENG_MT_OCI_LAYER_GZIP;
-    if (n == 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
-        return ENG_MT_OCI_LAYER_ZSTD;
-    return ENG_MT_OCI_LAYER;
-}
-
 int
 eng_img_blob_from_fd(struct eng_cas *cas, int fd, char ret_digest[ENG_DIGEST_LEN + 1],
                      int64_t *ret_size, struct bt_err **err)
@@ -173,7 +161,7 @@ eng_img_import(struct eng_cas *cas, int fd, const char *const *changes, size_t n
         json_decref(config);
         return -1;
     }
-    const char *media_type = sniff_layer_type(blob_fd);
+    const char *media_type = eng_layer_media_type(blob_fd);
     if (eng_cas_layer_unpack(cas, NULL, NULL, layer, NULL, diff_id, err) < 0) {
         /* A layer that does not unpack (a hostile one) leaves no blob either. */
         (void) eng_cas_blob_remove(cas, layer, NULL);

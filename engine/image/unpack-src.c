@@ -13,13 +13,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "engine/base/alloc.h"
 #include "engine/base/fileio.h"
+#include "engine/image/manifest.h"
 #include "engine/image/unpack-int.h"
+#include "engine/image/unpack.h"
 
 /* The child's buffers: bigger ones do not inflate faster. */
 #define CHILD_BLOCK (256 * 1024)
@@ -37,6 +40,22 @@ unpack_compression_detect(const uint8_t *p, size_t n)
     if (n >= sizeof zstd_magic && memcmp(p, zstd_magic, sizeof zstd_magic) == 0)
         return UNPACK_ZSTD;
     return UNPACK_PLAIN;
+}
+
+const char *
+eng_layer_media_type(int fd)
+{
+    uint8_t head[sizeof zstd_magic];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    switch (unpack_compression_detect(head, n > 0 ? (size_t) n : 0)) {
+    case UNPACK_GZIP:
+        return ENG_MT_OCI_LAYER_GZIP;
+    case UNPACK_ZSTD:
+        return ENG_MT_OCI_LAYER_ZSTD;
+    case UNPACK_PLAIN:
+        break;
+    }
+    return ENG_MT_OCI_LAYER;
 }
 
 const char *

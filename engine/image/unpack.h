@@ -44,6 +44,10 @@ struct eng_unpack_result {
     uint64_t entries;
 };
 
+/* The OCI media type of the layer archive in fd (tar, tar+gzip or tar+zstd), from its first
+ * bytes (read with pread: the offset is left alone). */
+const char *eng_layer_media_type(int fd);
+
 /* Read the archive from fd (any file or pipe, read to its end) and unpack it into dirfd, which
  * must be an empty directory. On failure the directory holds a partial tree: the caller removes
  * it (bt_rm_tree_at, engine/base/rmtree.h). The error names the archive entry and what is wrong. */
