@@ -24,6 +24,10 @@ struct norm_list {
     size_t n, cap;
 };
 void norm_list_push(struct bt_arena *a, struct norm_list *l, struct compose_node *item);
+/* Drop the items equal to an earlier one (the first stays, order kept): two spellings of one
+ * entry (a short and a long port) are one entry once normalised, and the schema wants list
+ * items unique. */
+void norm_list_dedupe(struct norm_list *l);
 void norm_list_put(struct bt_arena *a, struct norm_list *l, struct compose_node *key,
                    struct compose_node *val);
 struct compose_node *norm_list_seq(struct bt_arena *a, struct norm_list *l,

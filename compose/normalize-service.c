@@ -276,6 +276,7 @@ attr_ports(struct norm *x, const struct compose_node *v, struct compose_node **r
         }
         norm_list_push(x->a, &l, m);
     }
+    norm_list_dedupe(&l);
     *ret = norm_list_seq(x->a, &l, &v->pos);
     return 0;
 }

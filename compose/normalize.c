@@ -10,6 +10,7 @@
 
 #include "compose/files.h"
 #include "compose/normalize-int.h"
+#include "compose/schema-int.h"
 #include "engine/base/alloc.h"
 
 /* ---- builders ---- */
@@ -72,6 +73,50 @@ norm_list_seq(struct bt_arena *a, struct norm_list *l, const struct compose_pos 
     n->n = l->n;
     *l = (struct norm_list){ 0 };
     return n;
+}
+
+struct hashed_item {
+    uint64_t h;
+    size_t idx;
+};
+
+static int
+hashed_item_cmp(const void *x, const void *y)
+{
+    const struct hashed_item *l = x, *r = y;
+    if (l->h != r->h)
+        return l->h < r->h ? -1 : 1;
+    return l->idx < r->idx ? -1 : l->idx > r->idx;
+}
+
+void
+norm_list_dedupe(struct norm_list *l)
+{
+    BT_ASSERT(!l->pairs);
+    if (l->n < 2)
+        return;
+    /* By hash, so that a range of thousands of ports costs n log n, not n squared. */
+    struct hashed_item *v = bt_xcalloc(l->n, sizeof *v);
+    bool *drop = bt_xcalloc(l->n, sizeof *drop);
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = (struct hashed_item){ compose_schema_node_hash(l->items[i]), i };
+    qsort(v, l->n, sizeof *v, hashed_item_cmp);
+    for (size_t s = 0, e; s < l->n; s = e) {
+        for (e = s + 1; e < l->n && v[e].h == v[s].h; e++)
+            ;
+        for (size_t b = s + 1; b < e; b++)
+            for (size_t k = s; k < b && !drop[v[b].idx]; k++)
+                if (!drop[v[k].idx] &&
+                    compose_schema_nodes_equal(l->items[v[k].idx], l->items[v[b].idx]))
+                    drop[v[b].idx] = true;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (!drop[i])
+            l->items[w++] = l->items[i];
+    l->n = w;
+    free(v);
+    free(drop);
 }
 
 struct compose_node *
