@@ -68,6 +68,9 @@ bool cg_device_rule_ok(const char *rule);
 
 /* Limits and readings per version; dir is the container's directory in that tree. */
 int cg_v2_apply(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct bt_err **err);
+/* Attach Docker's default device allowlist plus rules to the v2 cgroup cgfd (no-op when cgfd
+ * is not on a cgroup2 filesystem: a test's fake tree). */
+int cg_v2_devices_attach(int cgfd, const char *const *rules, struct bt_err **err);
 int cg_v2_stats(struct eng_cgroup *cg, struct eng_cgroup_stats *s);
 int cg_v1_apply(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct bt_err **err);
 int cg_v1_stats(struct eng_cgroup *cg, struct eng_cgroup_stats *s);

@@ -3,13 +3,19 @@
  * cgroup v2: the limits written into the container's directory of the unified tree for the
  * controllers that live there (memory, cpu, cpuset, pids, io), with Docker's values converted
  * as runc converts them, and the usage read back. Controllers bound to v1 (hybrid hosts) are
- * cgroup-v1.c's.
+ * cgroup-v1.c's. The device allowlist is a BPF_PROG_TYPE_CGROUP_DEVICE program assembled
+ * here from the same rules v1 writes to devices.allow.
  */
 #define LOG_TAG "cgroup"
 
 #include <inttypes.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 
 #include "engine/base/alloc.h"
 #include "engine/base/log.h"
@@ -134,11 +140,139 @@ cg_v2_apply(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct bt_
     }
     if (on_v2(cg, CG_BLKIO) && (r = apply_io(dir, l, err)) < 0)
         return r;
-    if (cg->h->v1_of[CG_DEVICES] < 0 && !l->privileged)
-        bt_log_warn("cgroup '%s': device access rules are not enforced on cgroup v2 yet (no "
-                    "BPF device filter), continuing",
-                    cg->name);
+    if (cg->h->v1_of[CG_DEVICES] < 0 && !l->privileged &&
+        (r = cg_v2_devices_attach(cg->v2_fd, l->device_rules, err)) < 0)
+        return bt_err_wrap(err, "device allowlist");
     return 0;
+}
+
+/* ---- the device allowlist as a BPF program ---- */
+
+#define DEV_ANY (-1)
+#define BPF_PROG_MAX 512
+#define ACC_ALL (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
+
+static struct bpf_insn
+insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+    return (
+        struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+}
+
+/* "c 1:3 rwm" into type (BPF_DEVCG_DEV_*, 0: any), major, minor (DEV_ANY) and access bits. */
+static void
+rule_parse(const char *rule, int *type, int64_t *major, int64_t *minor, int *access)
+{
+    *type = rule[0] == 'b' ? BPF_DEVCG_DEV_BLOCK : rule[0] == 'c' ? BPF_DEVCG_DEV_CHAR : 0;
+    *major = *minor = DEV_ANY;
+    *access = ACC_ALL;
+    if (rule[0] == 'a' && rule[1] == '\0')
+        return;
+    const char *p = rule + 2; /* well-formed: cg_device_rule_ok() passed */
+    if (*p != '*')
+        *major = strtoll(p, NULL, 10);
+    p = strchr(p, ':') + 1;
+    if (*p != '*')
+        *minor = strtoll(p, NULL, 10);
+    p = strchr(p, ' ') + 1;
+    *access = 0;
+    for (; *p; p++) {
+        if (*p == 'r')
+            *access |= BPF_DEVCG_ACC_READ;
+        else if (*p == 'w')
+            *access |= BPF_DEVCG_ACC_WRITE;
+        else
+            *access |= BPF_DEVCG_ACC_MKNOD;
+    }
+}
+
+/* One rule: each test that fails jumps past the block; passing all returns 1 (allow).
+ * r2 = device type, r3 = access asked, r4 = major, r5 = minor. */
+static size_t
+rule_block(const char *rule, struct bpf_insn *out)
+{
+    int type, access;
+    int64_t major, minor;
+    rule_parse(rule, &type, &major, &minor, &access);
+    size_t n = 0;
+    if (type)
+        out[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, type);
+    if (access != ACC_ALL) {
+        /* Any access asked beyond the rule's fails it. */
+        out[n++] = insn(BPF_ALU | BPF_MOV | BPF_X, 0, 3, 0, 0);
+        out[n++] = insn(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0, ~access & ACC_ALL);
+        out[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0);
+    }
+    if (major != DEV_ANY)
+        out[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, 4, 0, 0, (int32_t) major);
+    if (minor != DEV_ANY)
+        out[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 0, (int32_t) minor);
+    out[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+    out[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].code == (BPF_JMP | BPF_JNE | BPF_K))
+            out[i].off = (int16_t) (n - i - 1);
+    }
+    return n;
+}
+
+/* At most 9 instructions per rule; the caller bounds the rule count. */
+static size_t
+devices_program(const char *const *rules, struct bpf_insn *prog)
+{
+    size_t n = 0;
+    /* struct bpf_cgroup_dev_ctx { u32 access_type (access << 16 | type); u32 major, minor; } */
+    prog[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0);
+    prog[n++] = insn(BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
+    prog[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0);
+    prog[n++] = insn(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16);
+    prog[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 4, 1, 4, 0);
+    prog[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 5, 1, 8, 0);
+    for (const char *const *d = cg_default_device_rules; *d; d++)
+        n += rule_block(*d, prog + n);
+    for (const char *const *d = rules; d && *d; d++)
+        n += rule_block(*d, prog + n);
+    prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+    prog[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    return n;
+}
+
+int
+cg_v2_devices_attach(int cgfd, const char *const *rules, struct bt_err **err)
+{
+    size_t nrules = 0;
+    for (const char *const *d = rules; d && *d; d++)
+        nrules++;
+    if (nrules > 40)
+        return bt_err_set(err, BT_ETOOBIG, "too many device cgroup rules (%zu, at most 40)",
+                          nrules);
+    /* A fake tree in a test is no cgroup2 filesystem: there is nothing to attach to. */
+    struct statfs sf;
+    if (fstatfs(cgfd, &sf) < 0)
+        return bt_err_errno(err, -errno, "cannot stat the cgroup");
+    if ((long) sf.f_type != CGROUP2_SUPER_MAGIC) {
+        bt_log_debug("not a cgroup2 filesystem: no device filter attached");
+        return 0;
+    }
+    struct bpf_insn prog[BPF_PROG_MAX];
+    size_t n = devices_program(rules, prog);
+    BT_ASSERT(n <= BPF_PROG_MAX);
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t) (uintptr_t) prog;
+    attr.insn_cnt = (uint32_t) n;
+    attr.license = (uint64_t) (uintptr_t) "Apache-2.0";
+    bt_autoclose int pfd = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+    if (pfd < 0)
+        return bt_err_errno(err, -errno, "cannot load the BPF device filter");
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t) cgfd;
+    attr.attach_bpf_fd = (uint32_t) pfd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0)
+        return bt_err_errno(err, -errno, "cannot attach the BPF device filter");
+    return 0; /* the attachment holds the program; it goes away with the cgroup */
 }
 
 /* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." per device. */

@@ -275,8 +275,8 @@ host_has(const struct eng_cgroup_host *h, enum cg_ctrl c)
     case CG_CPUACCT: /* cpu.stat is in every v2 cgroup */
     case CG_FREEZER: /* cgroup.freeze (5.2) is core */
         return true;
-    case CG_DEVICES: /* would be a BPF program: not yet */
-        return false;
+    case CG_DEVICES: /* a BPF program on the cgroup */
+        return true;
     default:
         return (h->v2_ctrls & CG_BIT(c)) != 0;
     }

@@ -3,8 +3,9 @@
  * cgroups of containers: one cgroup per container under a berth parent ("berth"), in the
  * unified (v2) tree and in every v1 hierarchy that holds a controller berth uses, so v1, v2 and
  * hybrid hosts all work. It owns the limits (memory, swap, cpu, cpuset, pids, block I/O weight,
- * the device allowlist), attach, freeze, kill of every process, usage readings and removal. It
- * does not start processes nor decide when to remove: the container runtime does.
+ * the device allowlist: v1 devices controller, else a BPF program on the v2 cgroup), attach,
+ * freeze, kill of every process, usage readings and removal. It does not start processes nor decide
+ * when to remove: the container runtime does.
  *
  * The layout comes from a mountinfo text and a root prefix put before every mount point, so
  * tests run against a fake tree in a temp dir. A cgroup file that the kernel does not offer is

@@ -156,7 +156,7 @@ test_v2_limits(void **state)
     assert_true(eng_cgroup_host_has(h, "memory"));
     assert_true(eng_cgroup_host_has(h, "io"));
     assert_true(eng_cgroup_host_has(h, "freezer"));
-    assert_false(eng_cgroup_host_has(h, "devices")); /* no BPF filter yet */
+    assert_true(eng_cgroup_host_has(h, "devices")); /* a BPF program */
     const char *const rules[] = { "c 10:229 rwm", NULL };
     struct eng_cgroup_limits l = {
         .mem_limit = 256 << 20,
@@ -766,6 +766,42 @@ test_real_host(void **state)
     eng_cgroup_host_free(h);
 }
 
+/* The v2 device filter, on this host's real v2 tree: a mountinfo naming only that tree makes
+ * a pure v2 host without controllers, where devices are a BPF program. */
+static void
+test_real_v2_devices(void **state)
+{
+    struct eng_host_info hi;
+    eng_host_probe(&hi);
+    if (getuid() != 0 || !hi.cgroup_v2_path[0])
+        skip();
+    struct tmpdir *t = *state;
+    bt_autofree char *line =
+        bt_xasprintf("40 30 0:37 / %s rw - cgroup2 cgroup2 rw\n", hi.cgroup_v2_path);
+    put(state, "mountinfo", line);
+    bt_autofree char *mi = bt_xasprintf("%s/mountinfo", t->path);
+    struct eng_cgroup_host *h = NULL;
+    struct bt_err *err = NULL;
+    assert_int_equal(eng_cgroup_host_open(mi, "", &h, &err), 0);
+    char parent[64];
+    snprintf(parent, sizeof parent, "berth-test-%d", (int) getpid());
+    struct eng_cgroup *cg = NULL;
+    if (eng_cgroup_create(h, parent, "dev", NULL, &cg, &err) < 0)
+        fail_msg("%s", err->msg);
+    int go, st;
+    pid_t pid = fork_waiting(&go, child_mknod_block);
+    assert_int_equal(eng_cgroup_attach(cg, pid, &err), 0);
+    assert_int_equal(write(go, "g", 1), 1);
+    close(go);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), EPERM);
+    assert_int_equal(eng_cgroup_remove(cg, &err), 0);
+    eng_cgroup_free(cg);
+    assert_int_equal(eng_cgroup_parent_remove(h, parent, &err), 0);
+    eng_cgroup_host_free(h);
+}
+
 int
 main(void)
 {
@@ -780,6 +816,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hybrid, setup, tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_no_cgroups, setup, tmpdir_teardown),
         cmocka_unit_test(test_real_host),
+        cmocka_unit_test_setup_teardown(test_real_v2_devices, setup, tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
