@@ -135,7 +135,7 @@ caps_list(const char *key, char *const *list, uint64_t all, uint64_t *ret_mask, 
             const char *word = strncasecmp(s, "CAP_", 4) == 0 ? s + 4 : s;
             char up[72];
             size_t j = 0;
-            for (; word[j] && j < sizeof up - 1; j++)
+            for (; j < sizeof up - 1 && word[j]; j++)
                 up[j] = (char) toupper((unsigned char) word[j]);
             up[j] = 0;
             const char *close = bt_str_closest(up, cap_names, BT_ARRAY_SIZE(cap_names));
