@@ -84,7 +84,7 @@ struct eng_ctr_spec {
     bool privileged, read_only, no_new_privileges;
     char **cap_add, **cap_drop; /* "NET_ADMIN", "CAP_NET_ADMIN", "ALL" */
     enum eng_seccomp_mode seccomp;
-    char *seccomp_profile; /* ENG_SECCOMP_PROFILE: the profile's JSON text */
+    char *seccomp_profile;           /* ENG_SECCOMP_PROFILE: the profile's JSON text */
     char **security_opt_unsupported; /* apparmor=, label=: reported, never dropped silently */
     struct eng_device *devices;
     size_t ndevices;
@@ -113,8 +113,8 @@ struct eng_ctr_spec {
     int64_t pids_limit;      /* 0: none; -1: unlimited */
     uint16_t blkio_weight;   /* 0: default; else 10..1000 */
     /* Stop. */
-    int stop_signal;           /* 0: the image's, else SIGTERM */
-    int64_t stop_grace_ns;     /* -1: default (10 s) */
+    int stop_signal;       /* 0: the image's, else SIGTERM */
+    int64_t stop_grace_ns; /* -1: default (10 s) */
     /* Logs (json-file): 0 / 0 means no rotation. */
     uint64_t log_max_size;
     unsigned log_max_file;
@@ -124,12 +124,13 @@ void eng_ctr_spec_release(struct eng_ctr_spec *s);
 
 /* The process a container runs, once the image's config is merged (config.c). */
 struct eng_ctr_proc {
-    char **argv;  /* entrypoint + command, never empty */
-    char **env;   /* image ENV, then the spec's; PATH and HOSTNAME as Docker sets them */
-    char *cwd;    /* absolute */
-    char *user;   /* as written; resolved inside the container's /etc/passwd at start */
+    char **argv; /* entrypoint + command, never empty */
+    char **env;  /* image ENV, then the spec's; PATH and HOSTNAME as Docker sets them */
+    char *cwd;   /* absolute */
+    char *user;  /* as written (NULL: root); resolved in the container's /etc/passwd at start */
     int stop_signal;
-    uint64_t caps; /* bit per capability: bounding = permitted = effective = inheritable */
+    uint64_t caps; /* bit per capability: bounding = permitted = effective; inheritable and
+                    * ambient stay empty, as Docker since CVE-2022-24769 */
 };
 
 void eng_ctr_proc_release(struct eng_ctr_proc *p);
