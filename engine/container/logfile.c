@@ -223,6 +223,9 @@ parse_timestamp(const char *s, size_t len, bool strict, int64_t local_off, int64
     if (p != end)
         return -EINVAL;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    /* Nanoseconds in an int64 reach from 1677 to 2262. */
+    if (secs >= INT64_MAX / NSEC_PER_SEC || secs <= INT64_MIN / NSEC_PER_SEC)
+        return -ERANGE;
     *ret_ns = secs * NSEC_PER_SEC + frac;
     return 0;
 }
@@ -334,10 +337,12 @@ eng_log_time_parse(const char *s, int64_t now_ns, int64_t *ret_ns, struct bt_err
     /* As Docker: a duration first ("0" excepted: it is the epoch), then a timestamp; one with a
      * '-' in it was meant as a date and gets no second chance as Unix seconds. */
     if (strcmp(s, "0") != 0 && parse_duration(s, &v) == 0) {
-        *ret_ns = now_ns - v;
-        return 0;
-    }
-    if (strchr(s, '-')) {
+        int64_t t;
+        if (!__builtin_sub_overflow(now_ns, v, &t)) {
+            *ret_ns = t;
+            return 0;
+        }
+    } else if (strchr(s, '-')) {
         time_t now = (time_t) floor_div(now_ns, NSEC_PER_SEC);
         struct tm tm;
         int64_t off = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
@@ -1053,6 +1058,37 @@ tail_seek(struct eng_log_reader *r, int64_t need, struct bt_err **err)
     return 0;
 }
 
+/* With since, a whole file whose last line is older is left out unread (as moby does for its
+ * compressed files). Its last line is in the final chunk, or the file is read as usual. */
+static int
+skip_old_files(struct eng_log_reader *r, struct bt_err **err)
+{
+    for (size_t i = 0; i + 1 < r->nfiles; i++) {
+        struct rfile *f = &r->files[i];
+        uint64_t lo = f->end > CHUNK ? f->end - CHUNK : 0;
+        size_t got;
+        int rr = pread_full(f->fd, r->chunk, f->end - lo, lo, &got);
+        if (rr < 0)
+            return bt_err_errno(err, rr, "cannot read the log file");
+        const char *end = got ? memrchr(r->chunk, '\n', got) : NULL;
+        if (!end)
+            break;
+        const char *prev = memrchr(r->chunk, '\n', (size_t) (end - r->chunk));
+        if (!prev && lo > 0)
+            break; /* the line starts before the chunk: too long to bother */
+        const char *start = prev ? prev + 1 : r->chunk;
+        struct eng_log_entry e;
+        char *buf = NULL;
+        if (eng_log_entry_parse(start, (size_t) (end - start), &e, &buf) < 0)
+            break;
+        free(buf);
+        if (e.time_ns >= r->o.since_ns)
+            break;
+        f->pos = f->end;
+    }
+    return 0;
+}
+
 static int
 reader_add_file(struct eng_log_reader *r, int dirfd, const char *name, bool *ret_found,
                 struct bt_err **err)
@@ -1105,8 +1141,8 @@ eng_log_reader_open(int dirfd, const char *name, const struct eng_log_read_opts 
     }
     if (o->tail == 0) {
         r->done = true;
-    } else if (o->tail > 0) {
-        rr = tail_seek(r, o->tail, err);
+    } else if (o->tail > 0 || o->since_ns) {
+        rr = o->tail > 0 ? tail_seek(r, o->tail, err) : skip_old_files(r, err);
         if (rr < 0) {
             eng_log_reader_free(r);
             return bt_err_wrap(err, "log file '%s'", name);

@@ -375,6 +375,10 @@ test_read_options(void **state)
         { (T0 + 13) * NS, 0, 4, "e:13\n|o:14\n|e:15\n|" },
         { 0, (T0 + 13) * NS, 4, "o:12\n|e:13\n|" },
         { (T0 + 20) * NS, 0, -1, "" },
+        /* since leaves whole older files out; the boundaries stay exact. */
+        { (T0 + 11) * NS, 0, -1, "e:11\n|o:12\n|e:13\n|o:14\n|e:15\n|" },
+        { (T0 + 14) * NS + 1, 0, -1, "e:15\n|" },
+        { (T0 + 15) * NS, 0, -1, "e:15\n|" },
     };
     for (size_t i = 0; i < BT_ARRAY_SIZE(cases); i++) {
         all = read_all(t->dfd, NAME, cases[i].since, cases[i].until, cases[i].tail);
