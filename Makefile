@@ -68,6 +68,7 @@ PLUGIN_API_SRC := engine/image/plugin-api.c
 WRAPPER_SRC := engine/image/plugin.c
 LIB_SRCS := $(filter-out orchestrator/main.c $(PLUGIN_API_SRC) $(WRAPPER_SRC),$(SRCS))
 BIN_SRCS := $(filter-out orchestrator/main.c $(PLUGIN_API_SRC) $(HEAVY_SRCS),$(SRCS))
+INIT_SRC := engine/container/init/berth-init.c
 UNIT_SRCS := $(sort $(wildcard test/unit/test-*.c))
 TOOL_SRCS := $(sort $(wildcard test/system/tools/*.c))
 FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz-*.c))
@@ -119,9 +120,17 @@ build/$(1)/libberth.a: $$($(1)_LIB_OBJS)
 	@mkdir -p $$(@D)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-build/$(1)/berth: build/$(1)/obj/orchestrator/main.o $$($(1)_BIN_OBJS) build/$(1)/berth-engine.so
+build/$(1)/berth: build/$(1)/obj/orchestrator/main.o $$($(1)_BIN_OBJS) build/$(1)/berth-engine.so \
+		build/$(1)/berth-init
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$(filter %.o,$$^) $$(BIN_LIBS)
+
+# The container init: static (it runs inside any image) and never sanitized (it runs as PID 1
+# of a container, where the sanitizers' runtime has nothing to report to).
+build/$(1)/berth-init: $$(INIT_SRC)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(CC) -std=gnu11 -Os -D_GNU_SOURCE $$(WARN) -static -s -o $$@ $$<
 
 build/$(1)/berth-engine.so: $$($(1)_PLUGIN_OBJS)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
@@ -221,6 +230,7 @@ lint:
 install: build/release/berth
 	install -D -m 0755 build/release/berth $(DESTDIR)$(PREFIX)/bin/berth
 	install -D -m 0644 build/release/berth-engine.so $(DESTDIR)$(PREFIX)/lib/berth/berth-engine.so
+	install -D -m 0755 build/release/berth-init $(DESTDIR)$(PREFIX)/lib/berth/berth-init
 	install -D -m 0644 orchestrator/berth.service $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
 	sed -i 's|@BINDIR@|$(PREFIX)/bin|' $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
 

@@ -17,6 +17,7 @@
 
 static const struct cli_cmd cmds[] = {
     { "config", cli_cmd_config, "Parse, resolve and render the compose file in canonical format" },
+    { "container", cli_cmd_container, "Manage containers" },
     { "daemon", cli_cmd_daemon, "Run or manage the berth daemon" },
     { "image", cli_cmd_image, "Manage images" },
     { "login", cli_cmd_login, "Log in to a registry" },

@@ -241,6 +241,19 @@ eng_cas_layer_has(const struct eng_cas *cas, const char *chain_id)
 }
 
 char *
+eng_cas_layers_dir(const struct eng_cas *cas)
+{
+    return bt_xasprintf("%s/layers", cas->dir);
+}
+
+char *
+eng_cas_layer_diff_rel(const char *chain_id)
+{
+    const char *hex = cas_digest_hex(chain_id);
+    return hex ? bt_xasprintf("%s/diff", hex) : NULL;
+}
+
+char *
 eng_cas_layer_diff_path(const struct eng_cas *cas, const char *chain_id)
 {
     const char *hex = cas_digest_hex(chain_id);

@@ -72,6 +72,10 @@ void eng_cas_writer_abort(struct eng_cas_writer *w, bool keep_partial);
 
 /* ---- layers ---- */
 bool eng_cas_layer_has(const struct eng_cas *cas, const char *chain_id);
+/* "<dir>/layers", and "<hex>/diff" relative to it (NULL for a malformed chain id): overlayfs
+ * options name lower dirs relative to the layers dir to stay under a page. New strings. */
+char *eng_cas_layers_dir(const struct eng_cas *cas);
+char *eng_cas_layer_diff_rel(const char *chain_id);
 /* "<dir>/layers/<hex>/diff". Returns a new string, caller frees. */
 char *eng_cas_layer_diff_path(const struct eng_cas *cas, const char *chain_id);
 /* Unpack blob (a layer archive) as chain_id on top of parent (NULL for the first layer; then

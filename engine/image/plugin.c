@@ -19,9 +19,9 @@
 
 static const struct eng_plugin_api *api;
 
-/* berth-engine.so beside the binary (a build tree), else <prefix>/lib/berth/ (installed). */
+/* name beside the binary (a build tree), else in <prefix>/lib/berth/ (installed). */
 static int
-plugin_path(char *out, size_t n, bool installed)
+lib_path(const char *name, char *out, size_t n, bool installed)
 {
     char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -32,9 +32,22 @@ plugin_path(char *out, size_t n, bool installed)
     if (!slash)
         return -ENOENT;
     *slash = '\0';
-    int w =
-        snprintf(out, n, installed ? "%s/../lib/berth/berth-engine.so" : "%s/berth-engine.so", exe);
+    int w = snprintf(out, n, "%s/%s%s", exe, installed ? "../lib/berth/" : "", name);
     return w > 0 && (size_t) w < n ? 0 : -ENAMETOOLONG;
+}
+
+int
+eng_plugin_file_path(const char *name, char *out, size_t n, struct bt_err **err)
+{
+    for (int installed = 0; installed < 2; installed++)
+        if (lib_path(name, out, n, installed) == 0 && access(out, R_OK) == 0)
+            return 0;
+    int r = bt_err_set(err, ENOENT,
+                       "cannot find berth's '%s' beside the binary or in "
+                       "<prefix>/lib/berth",
+                       name);
+    bt_err_hint(err, "install berth with make install, which puts it there");
+    return r;
 }
 
 int
@@ -46,7 +59,7 @@ eng_plugin_load(struct bt_err **err)
     void *h = NULL;
     const char *why = "not found";
     for (int installed = 0; installed < 2 && !h; installed++) {
-        if (plugin_path(path, sizeof path, installed) < 0 || access(path, R_OK) < 0)
+        if (lib_path("berth-engine.so", path, sizeof path, installed) < 0 || access(path, R_OK) < 0)
             continue;
         /* RTLD_NOW: a missing symbol is an error here, not a crash later. */
         h = dlopen(path, RTLD_NOW | RTLD_LOCAL);

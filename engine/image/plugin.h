@@ -66,3 +66,6 @@ struct eng_plugin_api {
 
 /* Load the plugin if not yet loaded. Errors name the file and what dlopen said. */
 int eng_plugin_load(struct bt_err **err);
+/* A file berth installs with its binary (berth-engine.so, berth-init): beside the binary in a
+ * build tree, else in <prefix>/lib/berth/. Fills out with its path. */
+int eng_plugin_file_path(const char *name, char *out, size_t n, struct bt_err **err);

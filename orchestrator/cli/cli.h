@@ -108,6 +108,7 @@ int cli_cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **
 int cli_cmd_system(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_daemon(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_image(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
+int cli_cmd_container(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_image_pull(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_image_push(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 int cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);

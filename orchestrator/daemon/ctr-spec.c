@@ -1312,7 +1312,7 @@ orch_ctr_spec_from_json(const json_t *service, const char *name,
         return bt_err_set(err, BT_EINVALID, "service is not a mapping");
     struct eng_ctr_spec s = { .stop_grace_ns = -1 };
     struct conv c = { .ctx = ctx, .s = &s };
-    s.name = bt_xstrdup(name);
+    s.name = name ? bt_xstrdup(name) : NULL;
     const char *key;
     const json_t *v;
     int r = 0;

@@ -23,6 +23,7 @@
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
 #include "engine/image/registry.h"
+#include "orchestrator/daemon/containers.h"
 #include "orchestrator/daemon/daemon.h"
 
 static int log_fd = -1;
@@ -173,7 +174,7 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
         return bt_err_errno(err, -errno, "cannot become a child subreaper");
     raise_nofile();
     if (orch_config_load(&d->config, err) < 0 || orch_state_init(d, err) < 0 ||
-        orch_images_open(d, err) < 0)
+        orch_images_open(d, err) < 0 || orch_containers_open(d, err) < 0)
         return -1;
 
     d->base = event_base_new();
@@ -194,6 +195,7 @@ setup(struct orch_daemon *d, const struct orch_daemon_opts *opts, struct bt_err 
 static void
 teardown(struct orch_daemon *d)
 {
+    orch_containers_close(d);
     orch_control_close(d);
     d->reg = eng_reg_free(d->reg);
     for (size_t i = 0; i < BT_ARRAY_SIZE(d->ev_sig); i++)

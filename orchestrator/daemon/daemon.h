@@ -28,6 +28,7 @@ struct orch_child;
 struct eng_cas;
 struct eng_img_store;
 struct eng_reg;
+struct orch_ctrs;
 
 /* config.c: daemon settings from a JSON file (BERTH_DAEMON_CONFIG, default
  * /etc/berth/daemon.json; absent is fine): {"insecure-registries": [...], "certs-dir": "..."}. */
@@ -68,6 +69,7 @@ struct orch_daemon {
     struct eng_reg *reg;          /* the registry client */
     unsigned busy;                /* pulls and workers in flight: they add to the content store */
     struct orch_config config;    /* <config>/daemon.json */
+    struct orch_ctrs *ctrs;       /* containers (containers.h) */
 };
 
 /* Run the daemon until SIGTERM/SIGINT or a stop request. Returns the exit code. */

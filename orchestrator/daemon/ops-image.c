@@ -13,6 +13,7 @@
 #include "engine/base/parse.h"
 #include "engine/image/ref.h"
 #include "engine/image/store.h"
+#include "orchestrator/daemon/containers.h"
 #include "orchestrator/daemon/daemon.h"
 
 int
@@ -32,13 +33,11 @@ orch_images_close(struct orch_daemon *d)
     d->cas = eng_cas_free(d->cas);
 }
 
-/* No containers exist yet; the container module answers this when it comes. */
+/* rm and prune keep what a container (running or not) was made from. */
 static bool
 image_in_use(void *ud, const char *id)
 {
-    (void) ud;
-    (void) id;
-    return false;
+    return orch_containers_use_image(ud, id);
 }
 
 static int
@@ -155,7 +154,7 @@ op_image_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
     int r = 0;
     json_array_foreach(names, i, n) {
         json_t *one = NULL;
-        r = eng_img_store_remove(req->d->images, json_string_value(n), force, image_in_use, NULL,
+        r = eng_img_store_remove(req->d->images, json_string_value(n), force, image_in_use, req->d,
                                  &one, err);
         if (r < 0)
             break;
@@ -177,7 +176,7 @@ op_image_prune(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
     bool all = json_is_true(json_object_get(req->args, "all"));
     json_t *report = NULL;
-    int r = eng_img_store_prune(req->d->images, all, image_in_use, NULL, &report, err);
+    int r = eng_img_store_prune(req->d->images, all, image_in_use, req->d, &report, err);
     sweep(req->d);
     collect_trash(req->d);
     if (r < 0)

@@ -12,6 +12,7 @@
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
 #include "engine/engine.h"
+#include "orchestrator/daemon/containers.h"
 #include "orchestrator/daemon/daemon.h"
 
 static double
@@ -96,6 +97,7 @@ static const struct orch_op_table {
     { orch_image_ops, &orch_nimage_ops },
     { orch_pull_ops, &orch_npull_ops },
     { orch_push_ops, &orch_npush_ops },
+    { orch_container_ops, &orch_ncontainer_ops },
 };
 
 void

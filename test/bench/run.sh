@@ -16,6 +16,8 @@ SCENARIOS=(
 	exec_floor
 	idle_rss
 	container_floor
+	container_run
+	container_rss
 	compose_load
 	compose_load_rss
 	image_pull
@@ -543,6 +545,61 @@ scenario_container_floor() {
 		"unshare+chroot" - "" "$al"
 }
 
+
+# --- containers -----------------------------------------------------------------------------------
+
+: "${BENCH_RUN_N:=50}"       # berth container run --rm calls
+: "${BENCH_IDLE_CTRS:=100}"  # idle containers for the memory scenario
+BUSYBOX_LOADED=
+
+need_busybox_image() {
+	[ -z "$BUSYBOX_LOADED" ] || return 0
+	local imgs
+	imgs=$("$top/test/images/build.sh" "$top/build/test-images") || return 1
+	timeout 60 "$BERTH" image load -i "$imgs/busybox.docker.tar" >/dev/null || return 1
+	BUSYBOX_LOADED=1
+}
+
+# The whole of `docker run --rm` in berth: CLI start, create, namespaces, overlayfs root, cgroup,
+# seccomp, exec, exit, removal. Anchored on the unshare+chroot floor measured in this run.
+scenario_container_run() {
+	local b=FAIL a=FAIL bl='' al=''
+	need_rootfs
+	floor_container_argv "$ROOTFS"
+	if measure al "$BENCH_RUN_N" 5 "${FLOOR_ARGV[@]}" /bin/true; then
+		a=$(awk -v us="$(field median_us "$al")" 'BEGIN { printf "%.2f", us / 1000 }')
+	fi
+	if need_berth && need_busybox_image &&
+		measure bl "$BENCH_RUN_N" 5 "$BERTH" container run --rm --network none busybox true; then
+		b=$(awk -v us="$(field median_us "$bl")" 'BEGIN { printf "%.2f", us / 1000 }')
+	fi
+	row container_run "container run --rm --network none busybox true" ms "$b" "$a" \
+		"unshare+chroot" "<= 15" "$bl" "$al"
+}
+
+# The daemon's memory for each running idle container, with BENCH_IDLE_CTRS of them.
+scenario_container_rss() {
+	local b=FAIL before after i ids=() id
+	if need_berth && need_busybox_image; then
+		sleep "$BENCH_SETTLE_S"
+		before=$(field rss_kb "$("$BENCH_EXEC" --rss "$BERTH_DAEMON_PID")")
+		for ((i = 0; i < BENCH_IDLE_CTRS; i++)); do
+			id=$(timeout 30 "$BERTH" container run -d --network none busybox sleep 100000) || break
+			ids+=("$id")
+		done
+		sleep "$BENCH_SETTLE_S"
+		after=$(field rss_kb "$("$BENCH_EXEC" --rss "$BERTH_DAEMON_PID")")
+		if [ "${#ids[@]}" = "$BENCH_IDLE_CTRS" ]; then
+			b=$(awk -v a="$after" -v b="$before" -v n="$BENCH_IDLE_CTRS" \
+				'BEGIN { printf "%.1f", (a - b) / n }')
+		fi
+		for id in "${ids[@]}"; do
+			timeout 30 "$BERTH" container rm -f "$id" >/dev/null || true
+		done
+	fi
+	row container_rss "daemon memory per idle container (${BENCH_IDLE_CTRS} running)" kB "$b" - \
+		- "<= 256" "before ${before:-?} kB, after ${after:-?} kB"
+}
 
 # --- images: a registry on loopback and the 200 MB benchmark image ------------------------------
 

@@ -1,0 +1,849 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The container store and lifecycle steps (container.h). Start turns a spec into a struct
+ * eng_launch (every string made here, before the clone) and hands it to spawn.c; the cgroup is
+ * made first and the child is cloned straight into it where the host has cgroup v2.
+ */
+#define LOG_TAG "ctr"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/buf.h"
+#include "engine/base/fileio.h"
+#include "engine/base/log.h"
+#include "engine/base/parse.h"
+#include "engine/base/path.h"
+#include "engine/base/rmtree.h"
+#include "engine/container/caps.h"
+#include "engine/container/cgroup.h"
+#include "engine/container/config.h"
+#include "engine/container/container.h"
+#include "engine/container/spawn.h"
+#include "engine/image/cas.h"
+
+#define CONFIG_MAX (4 << 20)
+
+struct eng_ctr_store {
+    char *root;    /* <root>/containers */
+    char *volumes; /* <root>/volumes */
+    int dirfd;
+    struct eng_cas *cas;
+    struct eng_cgroup_host *cg;
+    struct eng_ctr **ctrs;
+    size_t n, cap;
+};
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *
+eng_ctr_status_str(enum eng_ctr_status st)
+{
+    static const char *const names[] = {
+        [ENG_CTR_CREATED] = "created", [ENG_CTR_RUNNING] = "running", [ENG_CTR_PAUSED] = "paused",
+        [ENG_CTR_EXITED] = "exited",   [ENG_CTR_DEAD] = "dead",
+    };
+    return (size_t) st < BT_ARRAY_SIZE(names) ? names[st] : "unknown";
+}
+
+static int
+status_parse(const char *s, enum eng_ctr_status *ret)
+{
+    for (int i = ENG_CTR_CREATED; i <= ENG_CTR_DEAD; i++)
+        if (bt_streq(s, eng_ctr_status_str((enum eng_ctr_status) i))) {
+            *ret = (enum eng_ctr_status) i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static struct eng_ctr *
+ctr_free(struct eng_ctr *c)
+{
+    if (!c)
+        return NULL;
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    free(c->name);
+    free(c->dir);
+    free(c->error);
+    json_decref(c->config);
+    eng_cgroup_free(c->cgroup);
+    free(c);
+    return NULL;
+}
+
+static int
+state_save(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err)
+{
+    json_t *st =
+        json_pack("{s:s, s:i, s:I, s:I, s:i, s:b, s:i}", "status", eng_ctr_status_str(c->status),
+                  "pid", (int) c->pid, "started_at", (json_int_t) c->started_ns, "finished_at",
+                  (json_int_t) c->finished_ns, "exit_code", c->exit_code, "oom_killed",
+                  c->oom_killed, "restart_count", (int) c->restart_count);
+    if (c->error)
+        json_object_set_new(st, "error", json_string(c->error));
+    bt_autofree char *text = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    bt_autoclose int dfd = openat(s->dirfd, c->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return bt_err_errno(err, -errno, "cannot open '%s/%s'", s->root, c->id);
+    return bt_file_write_atomic_at(dfd, "state.json", text, strlen(text), 0600, err);
+}
+
+static void
+store_add(struct eng_ctr_store *s, struct eng_ctr *c)
+{
+    s->ctrs = bt_xgrow(s->ctrs, &s->cap, s->n + 1, sizeof *s->ctrs);
+    s->ctrs[s->n++] = c;
+}
+
+/* Load one container directory; a directory without a readable config is skipped. */
+static void
+load_one(struct eng_ctr_store *s, const char *id)
+{
+    bt_autoclose int dfd = openat(s->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bt_autofree char *text = NULL;
+    bt_autoerr struct bt_err *e = NULL;
+    if (dfd < 0 || bt_file_read_at(dfd, "config.json", CONFIG_MAX, &text, NULL, &e) < 0) {
+        bt_log_warn("container '%s' has no readable config, ignoring", id);
+        return;
+    }
+    json_t *config = json_loads(text, 0, NULL);
+    const char *name = json_string_value(json_object_get(config, "name"));
+    if (!name || strlen(id) != 64) {
+        json_decref(config);
+        bt_log_warn("container '%s' has a broken config, ignoring", id);
+        return;
+    }
+    struct eng_ctr *c = bt_xcalloc(1, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->name = bt_xstrdup(name);
+    c->dir = bt_path_join(s->root, id);
+    c->config = config;
+    c->pidfd = -1;
+    c->created_ns = json_integer_value(json_object_get(config, "created"));
+    bt_autofree char *st_text = NULL;
+    json_t *st = NULL;
+    if (bt_file_read_at(dfd, "state.json", 1 << 16, &st_text, NULL, NULL) == 0)
+        st = json_loads(st_text, 0, NULL);
+    const char *status = json_string_value(json_object_get(st, "status"));
+    if (!status || status_parse(status, &c->status) < 0)
+        c->status = ENG_CTR_CREATED;
+    c->started_ns = json_integer_value(json_object_get(st, "started_at"));
+    c->finished_ns = json_integer_value(json_object_get(st, "finished_at"));
+    c->exit_code = (int) json_integer_value(json_object_get(st, "exit_code"));
+    c->oom_killed = json_is_true(json_object_get(st, "oom_killed"));
+    c->restart_count = (unsigned) json_integer_value(json_object_get(st, "restart_count"));
+    const char *error = json_string_value(json_object_get(st, "error"));
+    c->error = error ? bt_xstrdup(error) : NULL;
+    json_decref(st);
+    if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
+        /* The daemon that started it is gone, and with it the process's pipes: whatever is
+         * left of it is killed, as Docker does without live-restore. */
+        struct eng_cgroup *cg = NULL;
+        if (eng_cgroup_open(s->cg, "berth", c->id, &cg, NULL) == 0) {
+            (void) eng_cgroup_freeze(cg, false, NULL);
+            (void) eng_cgroup_kill_all(cg, SIGKILL, NULL);
+            c->cgroup = cg;
+        }
+        c->status = ENG_CTR_EXITED;
+        c->exit_code = 255;
+        c->finished_ns = now_ns();
+        free(c->error);
+        c->error = bt_xstrdup("the daemon stopped while the container ran");
+        (void) state_save(s, c, NULL);
+    }
+    store_add(s, c);
+}
+
+int
+eng_ctr_store_open(const char *root, struct eng_cas *cas, struct eng_cgroup_host *cg,
+                   struct eng_ctr_store **ret, struct bt_err **err)
+{
+    struct eng_ctr_store *s = bt_xcalloc(1, sizeof *s);
+    s->root = bt_path_join(root, "containers");
+    s->volumes = bt_path_join(root, "volumes");
+    s->cas = cas;
+    s->cg = cg;
+    s->dirfd = -1;
+    int r = bt_mkdir_p(s->root, 0700, err);
+    if (r < 0 || (r = bt_mkdir_p(s->volumes, 0700, err)) < 0) {
+        eng_ctr_store_free(s);
+        return r;
+    }
+    s->dirfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        r = bt_err_errno(err, -errno, "cannot open '%s'", s->root);
+        eng_ctr_store_free(s);
+        return r;
+    }
+    (void) bt_dir_clean_tmp(s->dirfd);
+    DIR *dir = fdopendir(fcntl(s->dirfd, F_DUPFD_CLOEXEC, 3));
+    if (!dir) {
+        r = bt_err_errno(err, -errno, "cannot read '%s'", s->root);
+        eng_ctr_store_free(s);
+        return r;
+    }
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (bt_startswith(de->d_name, "removing-")) {
+            /* A removal that a crash interrupted. */
+            (void) bt_rm_tree_at(s->dirfd, de->d_name, NULL);
+            continue;
+        }
+        load_one(s, de->d_name);
+    }
+    closedir(dir);
+    *ret = s;
+    return 0;
+}
+
+struct eng_ctr_store *
+eng_ctr_store_free(struct eng_ctr_store *s)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        ctr_free(s->ctrs[i]);
+    free(s->ctrs);
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    free(s->root);
+    free(s->volumes);
+    free(s);
+    return NULL;
+}
+
+struct eng_ctr *const *
+eng_ctr_list(struct eng_ctr_store *s, size_t *ret_n)
+{
+    *ret_n = s->n;
+    return s->ctrs;
+}
+
+struct eng_ctr *
+eng_ctr_find(struct eng_ctr_store *s, const char *name, struct bt_err **err)
+{
+    struct eng_ctr *found = NULL;
+    size_t len = strlen(name);
+    for (size_t i = 0; i < s->n; i++)
+        if (bt_streq(s->ctrs[i]->name, name) || bt_streq(s->ctrs[i]->id, name))
+            return s->ctrs[i];
+    if (len >= 1 && len < 64 && strspn(name, "0123456789abcdef") == len) {
+        for (size_t i = 0; i < s->n; i++) {
+            if (strncmp(s->ctrs[i]->id, name, len) != 0)
+                continue;
+            if (found) {
+                bt_err_set(err, BT_ECONFLICT, "'%s' names more than one container", name);
+                return NULL;
+            }
+            found = s->ctrs[i];
+        }
+    }
+    if (!found)
+        bt_err_set(err, ENOENT, "no such container: '%s'", name);
+    return found;
+}
+
+bool
+eng_ctr_store_uses_image(struct eng_ctr_store *s, const char *image_id)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const char *id =
+            json_string_value(json_object_get(json_object_get(s->ctrs[i]->config, "image"), "id"));
+        if (id && bt_streq(id, image_id))
+            return true;
+    }
+    return false;
+}
+
+static void
+random_hex(char out[65])
+{
+    uint8_t b[32];
+    if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+        BT_ASSERT(!"getrandom failed");
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+int
+eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const json_t *spec_json,
+               const struct eng_ctr_image *img, struct eng_ctr **ret, struct bt_err **err)
+{
+    char id[65];
+    random_hex(id);
+    const char *name = spec->name;
+    char short_name[20];
+    if (!name) {
+        snprintf(short_name, sizeof short_name, "berth-%.12s", id);
+        name = short_name;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        if (bt_streq(s->ctrs[i]->name, name)) {
+            int r =
+                bt_err_set(err, BT_ECONFLICT, "the container name '%s' is already in use", name);
+            bt_err_hint(err,
+                        "remove that container (berth container rm %s) or choose "
+                        "another name",
+                        name);
+            return r;
+        }
+    if (mkdirat(s->dirfd, id, 0700) < 0)
+        return bt_err_errno(err, -errno, "cannot create '%s/%s'", s->root, id);
+    struct eng_ctr *c = bt_xcalloc(1, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->name = bt_xstrdup(name);
+    c->dir = bt_path_join(s->root, id);
+    c->pidfd = -1;
+    c->status = ENG_CTR_CREATED;
+    c->created_ns = now_ns();
+    json_t *layers = json_array();
+    for (size_t i = 0; i < img->nlayers; i++)
+        json_array_append_new(layers, json_string(img->layers[i]));
+    c->config = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:O?}, s:o, s:O}", "id", id, "name", name,
+                          "created", (json_int_t) c->created_ns, "image", "id", img->id, "ref",
+                          img->ref, "config", img->config, "layers", layers, "spec", spec_json);
+    int r = 0;
+    bt_autoclose int dfd = openat(s->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    static const char *const dirs[] = { "upper", "work", "rootfs" };
+    for (size_t i = 0; dfd >= 0 && r == 0 && i < BT_ARRAY_SIZE(dirs); i++)
+        if (mkdirat(dfd, dirs[i], 0755) < 0)
+            r = bt_err_errno(err, -errno, "cannot create '%s/%s'", c->dir, dirs[i]);
+    if (dfd < 0)
+        r = bt_err_errno(err, -errno, "cannot open '%s'", c->dir);
+    if (r == 0) {
+        bt_autofree char *text = json_dumps(c->config, JSON_COMPACT);
+        r = bt_file_write_atomic_at(dfd, "config.json", text, strlen(text), 0600, err);
+    }
+    if (r == 0)
+        r = state_save(s, c, err);
+    if (r < 0) {
+        (void) bt_rm_tree_at(s->dirfd, id, NULL);
+        ctr_free(c);
+        return r;
+    }
+    store_add(s, c);
+    *ret = c;
+    return 0;
+}
+
+/* ---- start ---- */
+
+/* Everything a launch points at, freed together after the spawn. */
+struct prep {
+    struct eng_launch l;
+    struct eng_ctr_proc proc;
+    char *overlay_opts, *layers_dir, *rootfs, *hosts, *hostname_file, *resolv;
+    char **env;
+    char **init_argv;
+    struct eng_lmount *mounts;
+    char **strs; /* owned strings the mounts point at */
+    size_t nstrs, strs_cap;
+    struct eng_lrlimit *rlimits;
+    struct eng_lsysctl *sysctls;
+};
+
+static const char *
+prep_own(struct prep *p, char *s)
+{
+    p->strs = bt_xgrow(p->strs, &p->strs_cap, p->nstrs + 1, sizeof *p->strs);
+    p->strs[p->nstrs++] = s;
+    return s;
+}
+
+static void
+prep_release(struct prep *p)
+{
+    eng_ctr_proc_release(&p->proc);
+    free(p->overlay_opts);
+    free(p->layers_dir);
+    free(p->rootfs);
+    free(p->hosts);
+    free(p->hostname_file);
+    free(p->resolv);
+    for (size_t i = 0; p->env && p->env[i]; i++)
+        free(p->env[i]);
+    free(p->env);
+    free(p->init_argv);
+    free(p->mounts);
+    for (size_t i = 0; i < p->nstrs; i++)
+        free(p->strs[i]);
+    free(p->strs);
+    free(p->rlimits);
+    free(p->sysctls);
+}
+
+static int
+write_etc(struct eng_ctr *c, const char *hostname, const struct eng_ctr_spec *spec, struct prep *p,
+          struct bt_err **err)
+{
+    bt_autoclose int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return bt_err_errno(err, -errno, "cannot open '%s'", c->dir);
+    bt_autofree char *hosts =
+        bt_xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                     "ff02::2\tip6-allrouters\n%s%s%s",
+                     spec->net_mode == ENG_NS_MODE_HOST ? "" : "127.0.1.1\t",
+                     spec->net_mode == ENG_NS_MODE_HOST ? "" : hostname,
+                     spec->net_mode == ENG_NS_MODE_HOST ? "" : "\n");
+    bt_autofree char *hn = bt_xasprintf("%s\n", hostname);
+    /* The host's resolvers, without loopback ones a private network cannot reach. */
+    bt_autofree char *host_resolv = NULL;
+    struct bt_buf rb;
+    bt_buf_init(&rb, 1 << 16);
+    if (bt_file_read_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &host_resolv, NULL, NULL) == 0) {
+        for (char *line = host_resolv, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            const char *ns = bt_startswith(line, "nameserver");
+            if (ns && spec->net_mode != ENG_NS_MODE_HOST) {
+                ns += strspn(ns, " \t");
+                if (bt_startswith(ns, "127.") || bt_streq(ns, "::1"))
+                    continue;
+            }
+            (void) bt_buf_printf(&rb, "%s\n", line);
+        }
+    }
+    int r = bt_file_write_atomic_at(dfd, "hosts", hosts, strlen(hosts), 0644, err);
+    if (r == 0)
+        r = bt_file_write_atomic_at(dfd, "hostname", hn, strlen(hn), 0644, err);
+    if (r == 0)
+        r = bt_file_write_atomic_at(dfd, "resolv.conf", bt_buf_str(&rb), rb.len, 0644, err);
+    bt_buf_release(&rb);
+    if (r < 0)
+        return r;
+    p->hosts = bt_path_join(c->dir, "hosts");
+    p->hostname_file = bt_path_join(c->dir, "hostname");
+    p->resolv = bt_path_join(c->dir, "resolv.conf");
+    return 0;
+}
+
+static int
+prep_mounts(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+            struct prep *p, struct bt_err **err)
+{
+    p->mounts = bt_xcalloc(spec->nmounts + 1, sizeof *p->mounts);
+    for (size_t i = 0; i < spec->nmounts; i++) {
+        const struct eng_mount *m = &spec->mounts[i];
+        struct eng_lmount *lm = &p->mounts[i];
+        lm->target = m->target;
+        lm->read_only = m->read_only;
+        lm->propagation = m->propagation;
+        switch (m->type) {
+        case ENG_MOUNT_TMPFS: {
+            lm->kind = ENG_LMOUNT_TMPFS;
+            char data[96] = "";
+            int n = snprintf(data, sizeof data, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
+            if (m->tmpfs_size)
+                snprintf(data + n, sizeof data - (size_t) n, ",size=%llu",
+                         (unsigned long long) m->tmpfs_size);
+            lm->data = prep_own(p, bt_xstrdup(data));
+            break;
+        }
+        case ENG_MOUNT_BIND: {
+            lm->kind = ENG_LMOUNT_BIND;
+            lm->source = m->source;
+            struct stat st;
+            if (stat(m->source, &st) < 0) {
+                if (errno != ENOENT || !m->create_host_path)
+                    return bt_err_errno(err, -errno, "bind mount source '%s'", m->source);
+                int r = bt_mkdir_p(m->source, 0755, err);
+                if (r < 0)
+                    return r;
+                st.st_mode = S_IFDIR;
+            }
+            lm->file = !S_ISDIR(st.st_mode);
+            break;
+        }
+        case ENG_MOUNT_VOLUME: {
+            /* Named volumes live under <root>/volumes/NAME/_data; an anonymous one gets a
+             * random name and goes with the container (rm -v). */
+            char anon[65];
+            const char *vname = m->source;
+            if (!vname) {
+                random_hex(anon);
+                vname = anon;
+            }
+            if (!*vname || strchr(vname, '/') || vname[0] == '.')
+                return bt_err_set(err, BT_EINVALID, "invalid volume name '%s'", vname);
+            char *data = bt_xasprintf("%s/%s/_data", s->volumes, vname);
+            prep_own(p, data);
+            int r = bt_mkdir_p(data, 0755, err);
+            if (r < 0)
+                return r;
+            lm->kind = ENG_LMOUNT_BIND;
+            lm->source = data;
+            break;
+        }
+        }
+    }
+    (void) c;
+    p->l.mounts = p->mounts;
+    p->l.nmounts = spec->nmounts;
+    return 0;
+}
+
+static int
+prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+            const struct eng_ctr_start_opts *o, struct prep *p, struct bt_err **err)
+{
+    struct eng_launch *l = &p->l;
+    const json_t *image = json_object_get(c->config, "image");
+    int r = eng_ctr_proc_make(spec, json_object_get(image, "config"), &p->proc, err);
+    if (r < 0)
+        return r;
+    if (spec->pid_mode == ENG_NS_MODE_SHARE || spec->ipc_mode == ENG_NS_MODE_SHARE ||
+        spec->net_mode == ENG_NS_MODE_SHARE)
+        return bt_err_set(err, BT_EUNSUPPORTED,
+                          "sharing another container's namespaces is not supported yet");
+    l->clone_flags = CLONE_NEWUTS;
+    if (spec->pid_mode != ENG_NS_MODE_HOST)
+        l->clone_flags |= CLONE_NEWPID;
+    if (spec->ipc_mode != ENG_NS_MODE_HOST)
+        l->clone_flags |= CLONE_NEWIPC;
+    if (spec->net_mode != ENG_NS_MODE_HOST)
+        l->clone_flags |= CLONE_NEWNET;
+    /* The lower dirs, top layer first, relative to the layers directory. */
+    const json_t *layers = json_object_get(c->config, "layers");
+    struct bt_buf b;
+    bt_buf_init(&b, 1 << 16);
+    (void) bt_buf_puts(&b, "lowerdir=");
+    size_t n = json_array_size(layers);
+    if (n == 0) {
+        /* overlayfs wants a lower dir: an empty one. */
+        (void) bt_buf_printf(&b, "%s/rootfs", c->dir);
+    }
+    for (size_t i = n; i-- > 0;) {
+        bt_autofree char *rel =
+            eng_cas_layer_diff_rel(json_string_value(json_array_get(layers, i)));
+        if (!rel || !eng_cas_layer_has(s->cas, json_string_value(json_array_get(layers, i)))) {
+            bt_buf_release(&b);
+            int e = bt_err_set(err, ENOENT, "a layer of the container's image is missing");
+            bt_err_hint(err, "pull or load the image again");
+            return e;
+        }
+        (void) bt_buf_printf(&b, "%s%s", i + 1 == n ? "" : ":", rel);
+    }
+    (void) bt_buf_printf(&b, ",upperdir=%s/upper,workdir=%s/work", c->dir, c->dir);
+    if (b.len >= 4000) {
+        bt_buf_release(&b);
+        return bt_err_set(err, BT_ETOOBIG, "the image has too many layers (%zu)", n);
+    }
+    p->overlay_opts = bt_buf_steal(&b);
+    p->layers_dir = eng_cas_layers_dir(s->cas);
+    p->rootfs = bt_path_join(c->dir, "rootfs");
+    l->rootfs = p->rootfs;
+    l->layers_dir = p->layers_dir;
+    l->overlay_opts = p->overlay_opts;
+    l->read_only = spec->read_only;
+    l->privileged = spec->privileged;
+    char hostname[64];
+    snprintf(hostname, sizeof hostname, "%.12s", c->id);
+    const char *hn = spec->hostname ? spec->hostname : hostname;
+    l->hostname = hn;
+    l->domainname = spec->domainname;
+    l->shm_size = spec->shm_size;
+    if ((r = write_etc(c, hn, spec, p, err)) < 0)
+        return r;
+    l->etc_hosts = p->hosts;
+    l->etc_hostname = p->hostname_file;
+    l->etc_resolv = p->resolv;
+    if ((r = prep_mounts(s, c, spec, p, err)) < 0)
+        return r;
+    p->sysctls = bt_xcalloc(spec->nsysctls + 1, sizeof *p->sysctls);
+    for (size_t i = 0; i < spec->nsysctls; i++) {
+        char *path = bt_xasprintf("/proc/sys/%s", spec->sysctls[i].key);
+        for (char *q = path + 10; *q; q++)
+            if (*q == '.')
+                *q = '/';
+        p->sysctls[i] = (struct eng_lsysctl){ prep_own(p, path), spec->sysctls[i].value };
+    }
+    l->sysctls = p->sysctls;
+    l->nsysctls = spec->nsysctls;
+    /* Environment: the merged one plus HOSTNAME unless set. */
+    size_t ne = 0;
+    while (p->proc.env && p->proc.env[ne])
+        ne++;
+    p->env = bt_xcalloc(ne + 2, sizeof *p->env);
+    bool has_hostname = false;
+    for (size_t i = 0; i < ne; i++) {
+        p->env[i] = bt_xstrdup(p->proc.env[i]);
+        has_hostname |= bt_startswith(p->env[i], "HOSTNAME=") != NULL;
+    }
+    if (!has_hostname)
+        p->env[ne] = bt_xasprintf("HOSTNAME=%s", hn);
+    l->argv = p->proc.argv;
+    l->envp = p->env;
+    l->cwd = p->proc.cwd;
+    l->user = p->proc.user;
+    l->group_add = spec->group_add;
+    p->rlimits = bt_xcalloc(spec->nulimits + 1, sizeof *p->rlimits);
+    for (size_t i = 0; i < spec->nulimits; i++)
+        p->rlimits[i] = (struct eng_lrlimit){ spec->ulimits[i].resource,
+                                              { spec->ulimits[i].soft, spec->ulimits[i].hard } };
+    l->rlimits = p->rlimits;
+    l->nrlimits = spec->nulimits;
+    l->oom_score_adj = spec->oom_score_adj;
+    l->oom_score_adj_set = spec->oom_score_adj_set;
+    l->caps = p->proc.caps;
+    l->caps_last = eng_caps_last();
+    l->no_new_privs = spec->no_new_privileges;
+    l->seccomp = o->seccomp;
+    l->tty = spec->tty;
+    l->init_fd = spec->init ? o->init_fd : -1;
+    if (l->init_fd >= 0) {
+        size_t na = 0;
+        while (p->proc.argv[na])
+            na++;
+        p->init_argv = bt_xcalloc(na + 3, sizeof *p->init_argv);
+        p->init_argv[0] = (char *) "berth-init";
+        p->init_argv[1] = (char *) "--";
+        memcpy(p->init_argv + 2, p->proc.argv, na * sizeof *p->init_argv);
+        l->init_argv = p->init_argv;
+    }
+    c->stop_signal = p->proc.stop_signal;
+    c->stop_grace_ns = spec->stop_grace_ns >= 0 ? spec->stop_grace_ns : 10LL * 1000000000;
+    return 0;
+}
+
+static int
+attach_cgroup(void *ud, pid_t pid, struct bt_err **err)
+{
+    return eng_cgroup_attach(ud, pid, err);
+}
+
+int
+eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+              const struct eng_ctr_start_opts *o, struct eng_ctr_io *ret_io, struct bt_err **err)
+{
+    if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED)
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is already running", c->name);
+    struct prep p = { 0 };
+    int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+    int r = prep_launch(s, c, spec, o, &p, err);
+    if (r < 0)
+        goto out;
+    struct eng_cgroup_limits lim = {
+        .mem_limit = spec->mem_limit,
+        .mem_reservation = spec->mem_reservation,
+        .memswap_limit = spec->memswap_limit,
+        .cpus = spec->cpus,
+        .cpu_shares = spec->cpu_shares,
+        .cpuset = spec->cpuset,
+        .pids_limit = spec->pids_limit,
+        .blkio_weight = spec->blkio_weight,
+        .oom_kill_disable = spec->oom_kill_disable,
+        .device_rules = (const char *const *) spec->device_cgroup_rules,
+        .privileged = spec->privileged,
+    };
+    /* A cgroup left by a crash has the same name: remove it first. */
+    struct eng_cgroup *old = NULL;
+    if (eng_cgroup_open(s->cg, "berth", c->id, &old, NULL) == 0) {
+        (void) eng_cgroup_kill_all(old, SIGKILL, NULL);
+        (void) eng_cgroup_remove(old, NULL);
+        eng_cgroup_free(old);
+    }
+    eng_cgroup_free(c->cgroup);
+    c->cgroup = NULL;
+    if ((r = eng_cgroup_create(s->cg, "berth", c->id, &lim, &c->cgroup, err)) < 0)
+        goto out;
+    p.l.cgroup_fd = eng_cgroup_v2_dirfd(c->cgroup);
+    p.l.attach = attach_cgroup;
+    p.l.attach_ud = c->cgroup;
+    if (!spec->tty) {
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+            r = bt_err_errno(err, -errno, "cannot create pipes");
+            goto out;
+        }
+        /* A fast writer fills a bigger buffer before it waits on the daemon. */
+        (void) fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
+        (void) fcntl(errp[1], F_SETPIPE_SZ, 1 << 20);
+    }
+    p.l.stdio[0] = o->stdin_fd;
+    p.l.stdio[1] = out[1];
+    p.l.stdio[2] = errp[1];
+    struct eng_spawned sp;
+    r = eng_ctr_spawn(&p.l, &sp, err);
+    if (r < 0)
+        goto out;
+    c->pid = sp.pid;
+    c->pidfd = sp.pidfd;
+    c->status = ENG_CTR_RUNNING;
+    c->started_ns = now_ns();
+    c->finished_ns = 0;
+    c->exit_code = 0;
+    c->oom_killed = false;
+    free(c->error);
+    c->error = NULL;
+    if (spec->tty) {
+        *ret_io = (struct eng_ctr_io){ sp.pty_master, -1 };
+    } else {
+        *ret_io = (struct eng_ctr_io){ out[0], errp[0] };
+        out[0] = errp[0] = -1;
+    }
+    (void) state_save(s, c, NULL);
+out:
+    for (int i = 0; i < 2; i++) {
+        if (out[i] >= 0)
+            close(out[i]);
+        if (errp[i] >= 0)
+            close(errp[i]);
+    }
+    if (r < 0 && c->cgroup) {
+        (void) eng_cgroup_remove(c->cgroup, NULL);
+        c->cgroup = eng_cgroup_free(c->cgroup);
+    }
+    prep_release(&p);
+    return r;
+}
+
+void
+eng_ctr_exited(struct eng_ctr_store *s, struct eng_ctr *c, int status)
+{
+    c->status = ENG_CTR_EXITED;
+    c->finished_ns = now_ns();
+    c->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    c->pidfd = -1;
+    c->pid = 0;
+    if (c->cgroup) {
+        uint64_t ooms = 0;
+        if (eng_cgroup_oom_kills(c->cgroup, &ooms) == 0 && ooms > 0)
+            c->oom_killed = true;
+        /* PID 1 is gone, so the kernel killed the rest of its pid namespace; with a shared
+         * pid namespace stragglers may remain. */
+        (void) eng_cgroup_kill_all(c->cgroup, SIGKILL, NULL);
+        bt_autoerr struct bt_err *e = NULL;
+        if (eng_cgroup_remove(c->cgroup, &e) < 0)
+            bt_log_debug("container %.12s: %s", c->id, e ? e->msg : "cgroup busy");
+        else
+            c->cgroup = eng_cgroup_free(c->cgroup);
+    }
+    (void) state_save(s, c, NULL);
+}
+
+int
+eng_ctr_kill(struct eng_ctr *c, int sig, struct bt_err **err)
+{
+    if (c->status != ENG_CTR_RUNNING && c->status != ENG_CTR_PAUSED)
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is not running", c->name);
+    if (sig == SIGKILL && c->cgroup) {
+        /* A paused container cannot die frozen. */
+        (void) eng_cgroup_kill_all(c->cgroup, SIGKILL, NULL);
+        (void) eng_cgroup_freeze(c->cgroup, false, NULL);
+    }
+    if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+        return bt_err_errno(err, -errno, "cannot signal container '%s'", c->name);
+    return 0;
+}
+
+bool
+eng_ctr_catches(const struct eng_ctr *c, int sig)
+{
+    if (c->pid <= 0 || sig <= 0 || sig > 64)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int) c->pid);
+    bt_autofree char *text = NULL;
+    if (bt_file_read_at(AT_FDCWD, path, 1 << 16, &text, NULL, NULL) < 0)
+        return false;
+    const char *cgt = strstr(text, "\nSigCgt:");
+    if (!cgt)
+        return true; /* unknown: wait, to be safe */
+    unsigned long long mask = strtoull(cgt + 8, NULL, 16);
+    return (mask >> (sig - 1)) & 1;
+}
+
+int
+eng_ctr_pause(struct eng_ctr *c, bool pause, struct bt_err **err)
+{
+    if (c->status != (pause ? ENG_CTR_RUNNING : ENG_CTR_PAUSED))
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is %s", c->name,
+                          eng_ctr_status_str(c->status));
+    int r = eng_cgroup_freeze(c->cgroup, pause, err);
+    if (r == 0)
+        c->status = pause ? ENG_CTR_PAUSED : ENG_CTR_RUNNING;
+    return r;
+}
+
+int
+eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err)
+{
+    if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED)
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is running", c->name);
+    if (c->cgroup) {
+        int r = eng_cgroup_remove(c->cgroup, err);
+        if (r < 0)
+            return r;
+        c->cgroup = eng_cgroup_free(c->cgroup);
+    }
+    /* One rename makes it gone; the tree is removed after (at start if we crash). */
+    char gone[80];
+    snprintf(gone, sizeof gone, "removing-%s", c->id);
+    if (renameat(s->dirfd, c->id, s->dirfd, gone) < 0)
+        return bt_err_errno(err, -errno, "cannot remove container '%s'", c->name);
+    int r = bt_rm_tree_at(s->dirfd, gone, err);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ctrs[i] == c) {
+            s->ctrs[i] = s->ctrs[--s->n];
+            break;
+        }
+    ctr_free(c);
+    return r;
+}
+
+static json_t *
+time_json(int64_t ns)
+{
+    if (ns <= 0)
+        return json_string("0001-01-01T00:00:00Z");
+    time_t sec = (time_t) (ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%09lldZ", (long long) (ns % 1000000000));
+    return json_string(buf);
+}
+
+json_t *
+eng_ctr_inspect(const struct eng_ctr *c)
+{
+    const json_t *image = json_object_get(c->config, "image");
+    json_t *state =
+        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
+                  eng_ctr_status_str(c->status), "Running",
+                  c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED, "Paused",
+                  c->status == ENG_CTR_PAUSED, "Restarting", 0, "OOMKilled", c->oom_killed, "Dead",
+                  c->status == ENG_CTR_DEAD, "Pid", (int) c->pid, "ExitCode", c->exit_code, "Error",
+                  c->error ? c->error : "", "StartedAt", time_json(c->started_ns), "FinishedAt",
+                  time_json(c->finished_ns));
+    return json_pack("{s:s, s:s, s:o, s:O, s:O, s:o, s:i, s:O}", "Id", c->id, "Name", c->name,
+                     "Created", time_json(c->created_ns), "Image", json_object_get(image, "id"),
+                     "ImageRef", json_object_get(image, "ref"), "State", state, "RestartCount",
+                     (int) c->restart_count, "Spec", json_object_get(c->config, "spec"));
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Containers on disk and their lifecycle: the store under <root>/containers, one directory per
+ * container, and the steps create → start → exited → remove. The daemon drives it from its
+ * loop: it owns the pipes, the reaping and the timers; this module owns the files, the mounts,
+ * the cgroup and the process start.
+ *
+ *   containers/<id>/config.json   {"id", "name", "created", "image": {id, ref, config},
+ *                                  "layers": [chain ids, bottom first], "spec": {...}}
+ *   containers/<id>/state.json    {"status", "pid", "started_at", "finished_at", "exit_code",
+ *                                  "oom_killed", "error", "restart_count"}
+ *   containers/<id>/upper, work   the overlayfs upper and work dirs (the container's changes)
+ *   containers/<id>/rootfs        the mount point (mounted only in the container's namespace)
+ *   containers/<id>/hosts, hostname, resolv.conf
+ *   containers/<id>/<id>-json.log the logs (logfile.h)
+ *
+ * Writes are atomic (temp, fsync, rename); a crash leaves the old or the new state.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/base/err.h"
+#include "engine/container/spec.h"
+
+struct eng_cas;
+struct eng_cgroup;
+struct eng_cgroup_host;
+struct eng_bpf;
+
+enum eng_ctr_status {
+    ENG_CTR_CREATED,
+    ENG_CTR_RUNNING,
+    ENG_CTR_PAUSED,
+    ENG_CTR_EXITED,
+    ENG_CTR_DEAD, /* removal failed half-way */
+};
+
+struct eng_ctr {
+    char id[65];
+    char *name;
+    char *dir; /* <root>/containers/<id> */
+    json_t *config;
+    enum eng_ctr_status status;
+    pid_t pid;
+    int pidfd;
+    int64_t created_ns, started_ns, finished_ns;
+    int exit_code;
+    bool oom_killed;
+    char *error;
+    unsigned restart_count;
+    struct eng_cgroup *cgroup;
+    int stop_signal;
+    int64_t stop_grace_ns;
+    void *owner; /* the daemon's record of it */
+};
+
+struct eng_ctr_store;
+
+/* Open <root>/containers (made when missing) and load every container. Containers recorded
+ * as running whose process is gone are marked exited (the daemon restarted). */
+int eng_ctr_store_open(const char *root, struct eng_cas *cas, struct eng_cgroup_host *cg,
+                       struct eng_ctr_store **ret, struct bt_err **err);
+struct eng_ctr_store *eng_ctr_store_free(struct eng_ctr_store *s);
+/* By full id, name, or unique id prefix. NULL with *err set (ENOENT, or ambiguous). */
+struct eng_ctr *eng_ctr_find(struct eng_ctr_store *s, const char *name, struct bt_err **err);
+/* Every container (borrowed array, valid until the store changes). */
+struct eng_ctr *const *eng_ctr_list(struct eng_ctr_store *s, size_t *ret_n);
+/* Whether a container (any state) was made from image id. */
+bool eng_ctr_store_uses_image(struct eng_ctr_store *s, const char *image_id);
+
+/* The image a container is made from, as the image store knows it. */
+struct eng_ctr_image {
+    const char *id;            /* "sha256:..." */
+    const char *ref;           /* as the user named it */
+    const json_t *config;      /* the OCI config's "config" object (may be NULL) */
+    const char *const *layers; /* chain ids, bottom first */
+    size_t nlayers;
+};
+
+/* Create: a new id, the directory, config.json. spec_json is what the spec was made from
+ * (stored, borrowed); name must be unique. */
+int eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec,
+                   const json_t *spec_json, const struct eng_ctr_image *img, struct eng_ctr **ret,
+                   struct bt_err **err);
+
+/* What start needs besides the container. */
+struct eng_ctr_start_opts {
+    const struct eng_bpf *seccomp; /* the compiled filter; NULL: unconfined */
+    int init_fd;                   /* berth-init, or -1 */
+    int stdin_fd;                  /* -1: /dev/null */
+};
+
+/* Streams of a started container: read ends the caller polls (tty: out_fd is the pty master
+ * and err_fd -1). The caller owns them. */
+struct eng_ctr_io {
+    int out_fd, err_fd;
+};
+
+/* Start a created or exited container. */
+int eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+                  const struct eng_ctr_start_opts *o, struct eng_ctr_io *ret_io,
+                  struct bt_err **err);
+/* The process ended with wait status; records exit code, OOM and time, frees the cgroup. */
+void eng_ctr_exited(struct eng_ctr_store *s, struct eng_ctr *c, int status);
+/* Signal the container's process (or, with all, every process of its cgroup). */
+int eng_ctr_kill(struct eng_ctr *c, int sig, struct bt_err **err);
+/* Whether PID 1 of the container catches sig (SigCgt in /proc/PID/status): when it does not,
+ * the kernel drops the signal and a stop should kill at once. */
+bool eng_ctr_catches(const struct eng_ctr *c, int sig);
+int eng_ctr_pause(struct eng_ctr *c, bool pause, struct bt_err **err);
+/* Remove a container that is not running: its directory and the record. c is freed. */
+int eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err);
+
+const char *eng_ctr_status_str(enum eng_ctr_status st);
+/* docker inspect-like JSON (new reference). */
+json_t *eng_ctr_inspect(const struct eng_ctr *c);

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The container's first process, from clone to execve (see spawn.h). The parent half is
+ * eng_ctr_spawn(); the child half is child_main() and its steps, which only make system calls
+ * on memory prepared before the clone. Mount targets inside the root are resolved with
+ * openat2(RESOLVE_IN_ROOT) and mounts are attached to the opened directory through the new
+ * mount API (open_tree / fsopen / move_mount), so a symlink in the image can never send a mount
+ * to a host path.
+ */
+#define LOG_TAG "spawn"
+
+#include <errno.h>
+#include <grp.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/fdpass.h"
+#include "engine/base/log.h"
+#include "engine/container/caps.h"
+#include "engine/container/seccomp.h"
+#include "engine/container/spawn.h"
+
+/* Setup must not take longer than this; a child stuck in a mount is killed. */
+#define SPAWN_TIMEOUT_MS 30000
+
+/* ---- messages on the sync socket ---- */
+
+enum sync_kind {
+    SYNC_GO = 1,  /* parent → child: cgroups placed, go on */
+    SYNC_MOUNTED, /* child → parent: root ready; resolve the user */
+    SYNC_IDS,     /* parent → child: the ids (struct eng_ids follows) */
+    SYNC_PTY,     /* child → parent: the pty master (fd attached) */
+    SYNC_ERROR,   /* child → parent: a step failed */
+};
+
+struct sync_msg {
+    int kind;
+    int err; /* positive errno */
+    char what[240];
+    struct eng_ids ids;
+};
+
+/* ---- the child: no allocation from here to child_main's end ---- */
+
+struct child {
+    const struct eng_launch *l;
+    int sock;
+    int rootfd; /* the container root, once mounted */
+    int pty_slave;
+    char pts_path[32];
+};
+
+/* Tell the parent what failed and end. vsnprintf with %s and %d does not allocate. */
+static _Noreturn void BT_PRINTF(3, 4) child_fail(struct child *c, int err, const char *fmt, ...)
+{
+    struct sync_msg m = { .kind = SYNC_ERROR, .err = err };
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m.what, sizeof m.what, fmt, ap);
+    va_end(ap);
+    (void) !write(c->sock, &m, sizeof m);
+    _exit(127);
+}
+
+static void
+child_send(struct child *c, int kind, int fd)
+{
+    struct sync_msg m = { .kind = kind };
+    if (bt_fd_send(c->sock, &m, sizeof m, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0) < 0)
+        _exit(127);
+}
+
+static void
+child_recv(struct child *c, int kind, struct sync_msg *ret)
+{
+    ssize_t n;
+    do
+        n = read(c->sock, ret, sizeof *ret);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof *ret || ret->kind != kind)
+        _exit(127); /* the parent gave up */
+}
+
+static long
+openat2_in(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve)
+{
+    struct open_how how = { .flags = (unsigned long long) (flags | O_CLOEXEC),
+                            .mode = mode,
+                            .resolve = resolve };
+    long fd;
+    do
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    while (fd < 0 && errno == EAGAIN);
+    return fd;
+}
+
+/* Open path inside the root (symlinks resolved as if the root were /), creating what is
+ * missing: directories on the way, and the last component as a directory or, with file, an
+ * empty file. Returns an O_PATH fd or -errno. */
+static int
+open_target(int rootfd, const char *path, bool file)
+{
+    long fd = openat2_in(rootfd, path, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd >= 0 || errno != ENOENT)
+        return fd >= 0 ? (int) fd : -errno;
+    /* Walk from the root, one component at a time, each resolved in the root again. */
+    int dir = (int) openat2_in(rootfd, "/", O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT);
+    if (dir < 0)
+        return -errno;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        char name[256];
+        size_t n = strcspn(p, "/");
+        if (n >= sizeof name) {
+            close(dir);
+            return -ENAMETOOLONG;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n;
+        bool last = !p[strspn(p, "/")];
+        long next = openat2_in(dir, name, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (next < 0 && errno == ENOENT) {
+            /* dir is inside the root: a new entry in it stays inside. */
+            int r;
+            if (last && file) {
+                r = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0)
+                    close(r);
+            } else {
+                r = mkdirat(dir, name, 0755);
+            }
+            if (r < 0 && errno != EEXIST) {
+                int e = errno;
+                close(dir);
+                return -e;
+            }
+            next = openat2_in(dir, name, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        }
+        if (next < 0) {
+            int e = errno;
+            close(dir);
+            return -e;
+        }
+        /* Resolving a relative name from dir with RESOLVE_IN_ROOT treats dir as the root:
+         * a symlink in it that climbs out lands back in dir, never on the host. Re-resolve
+         * from the real root at the end so symlinks keep the meaning the image gives them. */
+        close(dir);
+        dir = (int) next;
+    }
+    close(dir);
+    fd = openat2_in(rootfd, path, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    return fd >= 0 ? (int) fd : -errno;
+}
+
+static int
+attach_mount(int mntfd, int targetfd)
+{
+    return (int) syscall(SYS_move_mount, mntfd, "", targetfd, "",
+                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static int
+set_mount_attr(int mntfd, uint64_t set, uint64_t propagation, bool recursive)
+{
+    struct mount_attr a = { .attr_set = set, .propagation = propagation };
+    return (int) syscall(SYS_mount_setattr, mntfd, "",
+                         AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a);
+}
+
+/* A new filesystem (tmpfs, proc, sysfs, devpts, mqueue) attached at target in the root. */
+static void
+mount_fs(struct child *c, const char *fstype, const char *target, const char *const *opts,
+         uint64_t attrs)
+{
+    int fs = (int) syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+    if (fs < 0)
+        child_fail(c, errno, "cannot create a %s filesystem", fstype);
+    for (size_t i = 0; opts && opts[i]; i += 2) {
+        int r = opts[i + 1]
+                    ? (int) syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
+                    : (int) syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
+        if (r < 0)
+            child_fail(c, errno, "cannot set a mount option of '%s'", target);
+    }
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        child_fail(c, errno, "cannot create the filesystem for '%s'", target);
+    int mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (unsigned) attrs);
+    if (mnt < 0)
+        child_fail(c, errno, "cannot mount '%s'", target);
+    int t = open_target(c->rootfd, target, false);
+    if (t < 0)
+        child_fail(c, -t, "cannot open the mount point '%s' in the container", target);
+    if (attach_mount(mnt, t) < 0)
+        child_fail(c, errno, "cannot mount '%s' in the container", target);
+    close(t);
+    close(mnt);
+    close(fs);
+}
+
+/* Bind a host path (or an fd) at target in the root. */
+static void
+mount_bind(struct child *c, int srcdir, const char *source, const char *target, bool file,
+           bool read_only, unsigned long propagation, uint64_t attrs)
+{
+    int src = (int) syscall(SYS_open_tree, srcdir, source,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                (source[0] ? 0 : AT_EMPTY_PATH));
+    if (src < 0)
+        child_fail(c, errno, "cannot bind '%s'", source[0] ? source : target);
+    uint64_t set = attrs | (read_only ? MOUNT_ATTR_RDONLY : 0);
+    uint64_t prop = propagation & (MS_PRIVATE | MS_SLAVE | MS_SHARED);
+    if ((set || prop) && set_mount_attr(src, set, prop ? prop : 0, true) < 0)
+        child_fail(c, errno, "cannot set the options of the mount at '%s'", target);
+    int t = open_target(c->rootfd, target, file);
+    if (t < 0)
+        child_fail(c, -t, "cannot open the mount point '%s' in the container", target);
+    if (attach_mount(src, t) < 0)
+        child_fail(c, errno, "cannot mount '%s' in the container", target);
+    close(t);
+    close(src);
+}
+
+static void
+mknod_in(struct child *c, int devfd, const char *name, mode_t mode, unsigned maj, unsigned min)
+{
+    if (mknodat(devfd, name, mode, makedev(maj, min)) < 0 && errno != EEXIST)
+        child_fail(c, errno, "cannot create /dev/%s", name);
+    /* mknod obeys the umask; the nodes must be 0666 like Docker's. */
+    if (fchmodat(devfd, name, mode & 07777, 0) < 0)
+        child_fail(c, errno, "cannot set the mode of /dev/%s", name);
+}
+
+static void
+setup_dev(struct child *c)
+{
+    const struct eng_launch *l = c->l;
+    static const char *const dev_opts[] = { "mode", "755", "size", "65536k", NULL };
+    mount_fs(c, "tmpfs", "/dev", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME);
+    int dev = (int) openat2_in(c->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT);
+    if (dev < 0)
+        child_fail(c, errno, "cannot open %s", "/dev");
+    static const struct {
+        const char *name;
+        unsigned maj, min;
+    } nodes[] = {
+        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    };
+    for (size_t i = 0; i < BT_ARRAY_SIZE(nodes); i++)
+        mknod_in(c, dev, nodes[i].name, S_IFCHR | 0666, nodes[i].maj, nodes[i].min);
+    static const char *const links[][2] = {
+        { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
+        { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+        { "pts/ptmx", "ptmx" },
+    };
+    for (size_t i = 0; i < BT_ARRAY_SIZE(links); i++)
+        if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+            child_fail(c, errno, "cannot create /dev/%s", links[i][1]);
+    if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0 ||
+        mkdirat(dev, "mqueue", 0755) < 0)
+        child_fail(c, errno, "cannot create the directories of %s", "/dev");
+    close(dev);
+
+    static const char *const pts_opts[] = { "newinstance", NULL,  "ptmxmode", "0666", "mode",
+                                            "620",         "gid", "5",        NULL };
+    mount_fs(c, "devpts", "/dev/pts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    char shm_size[32];
+    snprintf(shm_size, sizeof shm_size, "%llu",
+             (unsigned long long) (l->shm_size ? l->shm_size : 64ULL << 20));
+    const char *const shm_opts[] = { "mode", "1777", "size", shm_size, NULL };
+    mount_fs(c, "tmpfs", "/dev/shm", shm_opts,
+             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (l->clone_flags & CLONE_NEWIPC)
+        mount_fs(c, "mqueue", "/dev/mqueue", NULL,
+                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+}
+
+/* With a tty: a pty from the container's own devpts; the master goes to the parent. */
+static void
+setup_tty(struct child *c)
+{
+    int ptmx = (int) openat2_in(c->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0,
+                                RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    if (ptmx < 0)
+        child_fail(c, errno, "cannot open %s", "/dev/pts/ptmx");
+    int unlock = 0, n = -1;
+    if (ioctl(ptmx, TIOCSPTLCK, &unlock) < 0 || ioctl(ptmx, TIOCGPTN, &n) < 0)
+        child_fail(c, errno, "cannot set up %s", "the container's terminal");
+    c->pty_slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (c->pty_slave < 0)
+        child_fail(c, errno, "cannot open %s", "the terminal's peer");
+    snprintf(c->pts_path, sizeof c->pts_path, "/dev/pts/%d", n);
+    child_send(c, SYNC_PTY, ptmx);
+    close(ptmx);
+    /* /dev/console is the terminal, as Docker makes it. */
+    mount_bind(c, c->pty_slave, "", "/dev/console", true, false, 0, 0);
+}
+
+/* Docker's masked and read-only paths (not when privileged). */
+static const char *const masked_paths[] = {
+    "/proc/asound",      "/proc/acpi",          "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",          "/sys/firmware",    "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static void
+mask_paths(struct child *c)
+{
+    for (size_t i = 0; i < BT_ARRAY_SIZE(masked_paths); i++) {
+        const char *p = masked_paths[i];
+        long t = openat2_in(c->rootfd, p, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+        if (t < 0)
+            continue; /* absent on this kernel */
+        struct stat st;
+        if (fstat((int) t, &st) < 0)
+            child_fail(c, errno, "cannot stat '%s'", p);
+        close((int) t);
+        if (S_ISDIR(st.st_mode)) {
+            mount_fs(c, "tmpfs", p, NULL, MOUNT_ATTR_RDONLY);
+        } else {
+            int null = (int) openat2_in(c->rootfd, "/dev/null", O_PATH, 0,
+                                        RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+            if (null < 0)
+                child_fail(c, errno, "cannot open %s", "/dev/null");
+            mount_bind(c, null, "", p, true, false, 0, 0);
+            close(null);
+        }
+    }
+    for (size_t i = 0; i < BT_ARRAY_SIZE(readonly_paths); i++) {
+        const char *p = readonly_paths[i];
+        long t = openat2_in(c->rootfd, p, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+        if (t < 0)
+            continue;
+        mount_bind(c, (int) t, "", p, false, true, 0,
+                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        close((int) t);
+    }
+}
+
+static void
+write_proc(struct child *c, const char *path, const char *value)
+{
+    int fd = (int) openat2_in(c->rootfd, path, O_WRONLY | O_TRUNC, 0,
+                              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+        child_fail(c, errno, "cannot open '%s'", path);
+    size_t n = strlen(value);
+    if (write(fd, value, n) != (ssize_t) n)
+        child_fail(c, errno, "cannot write '%s'", path);
+    close(fd);
+}
+
+static void
+setup_root(struct child *c)
+{
+    const struct eng_launch *l = c->l;
+    /* Nothing mounted from here on reaches the host; host mounts still reach in. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        child_fail(c, errno, "cannot make the mounts %s", "private");
+    /* The lower dirs are named relative to layers_dir to keep the options short. */
+    if (chdir(l->layers_dir) < 0)
+        child_fail(c, errno, "cannot enter '%s'", l->layers_dir);
+    if (mount("overlay", l->rootfs, "overlay", MS_NODEV, l->overlay_opts) < 0)
+        child_fail(c, errno, "cannot mount the root filesystem at '%s'", l->rootfs);
+    c->rootfd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->rootfd < 0)
+        child_fail(c, errno, "cannot open '%s'", l->rootfs);
+
+    static const char *const no_opts[] = { NULL };
+    mount_fs(c, "proc", "/proc", no_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (l->clone_flags & CLONE_NEWNET) {
+        mount_fs(c, "sysfs", "/sys", no_opts,
+                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                     (l->privileged ? 0 : MOUNT_ATTR_RDONLY));
+    } else {
+        /* sysfs belongs to the host's network namespace: bind the host's, read-only. */
+        mount_bind(c, AT_FDCWD, "/sys", "/sys", false, !l->privileged, 0,
+                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    }
+    setup_dev(c);
+    if (l->privileged) {
+        /* Privileged containers see the host's devices, as in Docker. */
+        mount_bind(c, AT_FDCWD, "/dev", "/dev", false, false, 0, 0);
+        mount_fs(c, "devpts", "/dev/pts",
+                 (const char *const[]){ "newinstance", NULL, "ptmxmode", "0666", NULL },
+                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    }
+    if (l->tty)
+        setup_tty(c);
+    static const struct {
+        size_t off;
+        const char *target;
+    } etc[] = {
+        { offsetof(struct eng_launch, etc_hosts), "/etc/hosts" },
+        { offsetof(struct eng_launch, etc_hostname), "/etc/hostname" },
+        { offsetof(struct eng_launch, etc_resolv), "/etc/resolv.conf" },
+    };
+    for (size_t i = 0; i < BT_ARRAY_SIZE(etc); i++) {
+        const char *src = *(const char *const *) ((const char *) l + etc[i].off);
+        if (src)
+            mount_bind(c, AT_FDCWD, src, etc[i].target, true, false, 0, 0);
+    }
+    for (size_t i = 0; i < l->nmounts; i++) {
+        const struct eng_lmount *m = &l->mounts[i];
+        if (m->kind == ENG_LMOUNT_TMPFS) {
+            /* The data is "size=N,mode=M": split it into fsconfig pairs on the stack. */
+            char data[128];
+            const char *opts[9] = { NULL };
+            size_t n = 0;
+            snprintf(data, sizeof data, "%s", m->data ? m->data : "");
+            for (char *s = data; *s && n + 2 < BT_ARRAY_SIZE(opts);) {
+                char *end = s + strcspn(s, ",");
+                bool more = *end == ',';
+                *end = '\0';
+                char *eq = strchr(s, '=');
+                if (eq)
+                    *eq = '\0';
+                opts[n++] = s;
+                opts[n++] = eq ? eq + 1 : NULL;
+                s = more ? end + 1 : end;
+            }
+            opts[n] = NULL;
+            mount_fs(c, "tmpfs", m->target, opts,
+                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0));
+        } else {
+            mount_bind(c, AT_FDCWD, m->source, m->target, m->file, m->read_only, m->propagation, 0);
+        }
+    }
+    for (size_t i = 0; i < l->nsysctls; i++)
+        write_proc(c, l->sysctls[i].path, l->sysctls[i].value);
+    if (!l->privileged)
+        mask_paths(c);
+    if (l->read_only) {
+        int self = (int) syscall(SYS_open_tree, c->rootfd, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+        if (self < 0 || set_mount_attr(self, MOUNT_ATTR_RDONLY, 0, false) < 0)
+            child_fail(c, errno, "cannot make %s read-only", "the root filesystem");
+        close(self);
+    }
+    /* pivot_root(".", "."): the old root stacks under the new one; detach it. */
+    if (fchdir(c->rootfd) < 0)
+        child_fail(c, errno, "cannot enter '%s'", l->rootfs);
+    int self = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (self < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+        child_fail(c, errno, "cannot pivot to '%s'", l->rootfs);
+    if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        child_fail(c, errno, "cannot detach %s", "the host's root");
+    close(self);
+}
+
+/* execve with a PATH search in the container's environment (execvpe would use the daemon's). */
+static void
+exec_command(struct child *c, char *const *argv, char *const *envp)
+{
+    const char *cmd = argv[0];
+    if (strchr(cmd, '/')) {
+        execve(cmd, argv, envp);
+        child_fail(c, errno, "exec '%s'", cmd);
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (size_t i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            path = envp[i] + 5;
+    int first_err = ENOENT;
+    for (const char *p = path;; p++) {
+        size_t n = strcspn(p, ":");
+        char full[4096];
+        if (snprintf(full, sizeof full, "%.*s%s%s", (int) n, p, n ? "/" : "", cmd) <
+            (int) sizeof full) {
+            execve(full, argv, envp);
+            if (errno != ENOENT && errno != ENOTDIR && first_err == ENOENT)
+                first_err = errno;
+        }
+        p += n;
+        if (!*p)
+            break;
+    }
+    if (first_err == ENOENT)
+        child_fail(c, ENOENT, "exec '%s': executable file not found in $PATH", cmd);
+    child_fail(c, first_err, "exec '%s'", cmd);
+}
+
+static _Noreturn void
+child_main(struct child *c)
+{
+    const struct eng_launch *l = c->l;
+    struct sync_msg m;
+
+    child_recv(c, SYNC_GO, &m);
+    /* In our cgroup now: a cgroup namespace makes it the container's root. */
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(c, errno, "cannot create the %s namespace", "cgroup");
+    if ((l->clone_flags & CLONE_NEWUTS) &&
+        ((l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) ||
+         (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)))
+        child_fail(c, errno, "cannot set the %s", "hostname");
+    if (l->clone_flags & CLONE_NEWNET) {
+        /* Loopback up: ioctl on any socket of this namespace. */
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = { .ifr_name = "lo" };
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+            child_fail(c, errno, "cannot find the %s interface", "loopback");
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+            child_fail(c, errno, "cannot bring the %s interface up", "loopback");
+        close(s);
+    }
+    setup_root(c);
+    child_send(c, SYNC_MOUNTED, -1);
+    child_recv(c, SYNC_IDS, &m);
+
+    for (size_t i = 0; i < l->nrlimits; i++)
+        if (setrlimit(l->rlimits[i].resource, &l->rlimits[i].lim) < 0)
+            child_fail(c, errno, "cannot set a resource limit");
+    if (l->oom_score_adj_set) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", l->oom_score_adj);
+        write_proc(c, "/proc/self/oom_score_adj", v);
+    }
+    /* Standard streams. */
+    if (l->tty) {
+        if (setsid() < 0 || ioctl(c->pty_slave, TIOCSCTTY, 0) < 0)
+            child_fail(c, errno, "cannot make %s the controlling terminal", c->pts_path);
+        for (int fd = 0; fd < 3; fd++)
+            if (dup2(c->pty_slave, fd) < 0)
+                child_fail(c, errno, "cannot set up %s", "the standard streams");
+        if (c->pty_slave > 2)
+            close(c->pty_slave);
+    } else {
+        for (int fd = 0; fd < 3; fd++) {
+            int src = l->stdio[fd];
+            if (src < 0) {
+                src = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (src < 0)
+                    child_fail(c, errno, "cannot open %s", "/dev/null");
+            }
+            if (dup3(src, fd, 0) < 0 && src != fd)
+                child_fail(c, errno, "cannot set up %s", "the standard streams");
+        }
+    }
+    /* The bounding set first, while we are root with every capability; then the user (its
+     * capabilities kept across setuid), then the container's sets. Dropping SETUID from the
+     * bounding set leaves it effective, so a user switch works whatever cap_drop says. */
+    for (int cap = 0; cap <= l->caps_last && cap < 64; cap++)
+        if (!((l->caps >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            child_fail(c, errno, "cannot drop capability %d", cap);
+    if (setgroups(m.ids.ngroups, m.ids.groups) < 0)
+        child_fail(c, errno, "cannot set the supplementary %s", "groups");
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(m.ids.gid, m.ids.gid, m.ids.gid) < 0 ||
+        setresuid(m.ids.uid, m.ids.uid, m.ids.uid) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        child_fail(c, errno, "cannot switch to user '%s'", l->user ? l->user : "root");
+    if (chdir(l->cwd) < 0)
+        child_fail(c, errno, "cannot enter the working directory '%s'", l->cwd);
+    /* Seccomp is the last step. Without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
+     * which the capability drop takes away: load first then, as runc does. */
+    int r;
+    if (l->seccomp && !l->no_new_privs && (r = eng_seccomp_load(l->seccomp)) < 0)
+        child_fail(c, -r, "cannot load the %s filter", "seccomp");
+    if ((r = eng_caps_apply(l->caps)) < 0)
+        child_fail(c, -r, "cannot set the %s", "capabilities");
+    if (l->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_fail(c, errno, "cannot set %s", "no_new_privs");
+    if (l->seccomp && l->no_new_privs && (r = eng_seccomp_load(l->seccomp)) < 0)
+        child_fail(c, -r, "cannot load the %s filter", "seccomp");
+    if (l->init_fd >= 0) {
+        syscall(SYS_execveat, l->init_fd, "", l->init_argv, l->envp, AT_EMPTY_PATH);
+        child_fail(c, errno, "exec the container's init");
+    }
+    exec_command(c, l->argv, l->envp);
+    _exit(127);
+}
+
+/* ---- the parent ---- */
+
+static int
+recv_msg(int sock, int timeout_ms, struct sync_msg *ret, int *ret_fd)
+{
+    struct pollfd p = { .fd = sock, .events = POLLIN };
+    int r;
+    do
+        r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return -ETIMEDOUT;
+    if (r < 0)
+        return -errno;
+    int fds[BT_FDPASS_MAX];
+    size_t nfds = BT_FDPASS_MAX;
+    ssize_t n = bt_fd_recv(sock, ret, sizeof *ret, fds, &nfds);
+    if (n < 0)
+        return (int) n;
+    for (size_t i = 0; i < nfds; i++) {
+        if (i == 0 && ret_fd && *ret_fd < 0)
+            *ret_fd = fds[i];
+        else
+            close(fds[i]);
+    }
+    if (n == 0)
+        return 0; /* EOF: execve closed the child's end */
+    if (n != (ssize_t) sizeof *ret)
+        return -EPROTO;
+    return 1;
+}
+
+static int
+child_error(const struct sync_msg *m, struct bt_err **err)
+{
+    int e = m->err > 0 ? m->err : EIO;
+    return bt_err_set(err, e, "%s: %s", m->what, strerror(e));
+}
+
+static void
+kill_child(pid_t pid, int pidfd)
+{
+    (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
+int
+eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return bt_err_errno(err, -errno, "cannot create a socket pair");
+    bt_autoclose int sock = sv[0];
+    struct child c = { .l = l, .sock = sv[1], .rootfd = -1, .pty_slave = -1 };
+
+    int pidfd = -1;
+    struct clone_args ca = {
+        .flags = (uint64_t) (l->clone_flags | CLONE_NEWNS | CLONE_PIDFD) |
+                 (l->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+        .pidfd = (uint64_t) (uintptr_t) &pidfd,
+        .exit_signal = SIGCHLD,
+        .cgroup = (uint64_t) (l->cgroup_fd >= 0 ? l->cgroup_fd : 0),
+    };
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) {
+        close(sock);
+        child_main(&c);
+    }
+    close(sv[1]);
+    if (pid < 0)
+        return bt_err_errno(err, -errno, "cannot create the container's process");
+
+    int r;
+    struct sync_msg m;
+    int pty = -1;
+    bt_autoclose int rootfd = -1;
+    if (l->attach && (r = l->attach(l->attach_ud, (pid_t) pid, err)) < 0)
+        goto fail;
+    m = (struct sync_msg){ .kind = SYNC_GO };
+    if (write(sock, &m, sizeof m) != (ssize_t) sizeof m) {
+        r = bt_err_errno(err, -errno, "cannot talk to the container's process");
+        goto fail;
+    }
+    for (;;) {
+        r = recv_msg(sock, SPAWN_TIMEOUT_MS, &m, &pty);
+        if (r == -ETIMEDOUT) {
+            r = bt_err_set(err, ETIMEDOUT, "the container's setup took over %d s",
+                           SPAWN_TIMEOUT_MS / 1000);
+            goto fail;
+        }
+        if (r < 0) {
+            r = bt_err_errno(err, r, "cannot talk to the container's process");
+            goto fail;
+        }
+        if (r == 0) {
+            r = bt_err_set(err, EIO, "the container's process died during setup");
+            goto fail;
+        }
+        if (m.kind == SYNC_ERROR) {
+            r = child_error(&m, err);
+            goto fail;
+        }
+        if (m.kind == SYNC_MOUNTED)
+            break;
+    }
+    /* Resolve the user in the container's own /etc, seen through /proc/PID/root. */
+    char root[64];
+    snprintf(root, sizeof root, "/proc/%ld/root", pid);
+    rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        r = bt_err_errno(err, -errno, "cannot open '%s'", root);
+        goto fail;
+    }
+    m = (struct sync_msg){ .kind = SYNC_IDS };
+    if ((r = eng_user_resolve(rootfd, l->user ? l->user : "0", l->group_add, &m.ids, err)) < 0)
+        goto fail;
+    struct eng_ids ids = m.ids;
+    if (write(sock, &m, sizeof m) != (ssize_t) sizeof m) {
+        r = bt_err_errno(err, -errno, "cannot talk to the container's process");
+        goto fail;
+    }
+    r = recv_msg(sock, SPAWN_TIMEOUT_MS, &m, NULL);
+    if (r > 0 && m.kind == SYNC_ERROR) {
+        r = child_error(&m, err);
+        goto fail;
+    }
+    if (r != 0) {
+        r = r < 0 ? bt_err_errno(err, r, "cannot start the container's process")
+                  : bt_err_set(err, EPROTO, "the container's process said something unexpected");
+        goto fail;
+    }
+    *ret =
+        (struct eng_spawned){ .pid = (pid_t) pid, .pidfd = pidfd, .pty_master = pty, .ids = ids };
+    return 0;
+fail:
+    kill_child((pid_t) pid, pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
+    if (pty >= 0)
+        close(pty);
+    return r;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Starting a container's first process: clone into new namespaces, build the root filesystem
+ * (overlayfs of the image's layers, /proc, /sys, /dev, binds, tmpfs), pivot_root, drop to the
+ * container's user and capabilities, load seccomp last, execve. It does not decide anything:
+ * everything comes prepared in a struct eng_launch (runtime.c fills it from a spec).
+ *
+ * The child runs between clone and execve in a copy of the daemon. It never allocates (another
+ * thread of the daemon, a libcurl resolver, may have held the allocator's lock at clone time),
+ * so every string and array it reads is made before the clone. Parent and child step through
+ * setup on a socketpair: the parent places the child in its cgroups, then resolves the user
+ * inside the child's root once it is mounted, then waits for exec (EOF) or the child's error.
+ *
+ * Blocking: eng_ctr_spawn() waits for the child's setup (a few ms; bounded by a timeout).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "engine/base/err.h"
+#include "engine/container/user.h"
+
+struct eng_bpf;
+
+enum eng_lmount_kind {
+    ENG_LMOUNT_BIND,  /* source: a host path (directory or file) */
+    ENG_LMOUNT_TMPFS, /* data: "size=...,mode=..." */
+};
+
+struct eng_lmount {
+    enum eng_lmount_kind kind;
+    const char *source;
+    const char *target; /* absolute inside the container */
+    const char *data;
+    bool read_only;
+    bool file;                 /* bind of a file: the target is made a file */
+    unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED (| MS_REC); 0: rprivate */
+};
+
+struct eng_lrlimit {
+    int resource;
+    struct rlimit lim;
+};
+
+struct eng_lsysctl {
+    const char *path; /* "/proc/sys/net/ipv4/ip_forward" */
+    const char *value;
+};
+
+struct eng_launch {
+    /* Namespaces: which to make (CLONE_NEW* flags; mount and pid always). */
+    int clone_flags;
+    int cgroup_fd; /* a cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+    int (*attach)(void *ud, pid_t pid, struct bt_err **err); /* v1 cgroups; may be NULL */
+    void *attach_ud;
+    /* Root filesystem. layers_dir is the directory the lower dirs are relative to (short
+     * names keep the mount options under a page). */
+    const char *rootfs;
+    const char *layers_dir;
+    const char *overlay_opts; /* "lowerdir=a/diff:b/diff,upperdir=/..,workdir=/.." */
+    bool read_only, privileged;
+    const struct eng_lmount *mounts;
+    size_t nmounts;
+    const char *hostname, *domainname;
+    uint64_t shm_size;
+    const struct eng_lsysctl *sysctls;
+    size_t nsysctls;
+    /* Files the daemon wrote, bound over /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+    const char *etc_hosts, *etc_hostname, *etc_resolv;
+    /* Process. */
+    char *const *argv; /* the command; with init_fd, init_argv runs instead */
+    char *const *envp;
+    const char *cwd;
+    const char *user;       /* resolved in the child's root by the parent */
+    char *const *group_add; /* may be NULL */
+    const struct eng_lrlimit *rlimits;
+    size_t nrlimits;
+    int oom_score_adj;
+    bool oom_score_adj_set;
+    uint64_t caps;
+    int caps_last; /* the kernel's highest capability (eng_caps_last) */
+    bool no_new_privs;
+    const struct eng_bpf *seccomp; /* NULL: unconfined */
+    bool tty;
+    int stdio[3]; /* stdin, stdout, stderr; -1: /dev/null. Unused with tty. */
+    int init_fd;  /* berth-init (a sealed memfd) or -1 */
+    char *const *init_argv;
+};
+
+struct eng_spawned {
+    pid_t pid;
+    int pidfd;
+    int pty_master; /* with tty, else -1 */
+    struct eng_ids ids;
+};
+
+/* Start the container. On success the process runs (execve happened) and ret owns pidfd and
+ * pty_master. On failure nothing is left running (the child is killed and reaped). */
+int eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err);

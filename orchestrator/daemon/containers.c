@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Containers in the daemon: the loop half of their lifecycle. The engine (engine/container/)
+ * makes and starts them; here their output is read into the json-file logs, their exits are
+ * reaped, stops are timed (stop signal, grace period, SIGKILL) and requests that wait for an
+ * exit (run, wait, stop, rm -f) are answered when it comes.
+ */
+#define LOG_TAG "containers"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/base64.h"
+#include "engine/base/fileio.h"
+#include "engine/base/log.h"
+#include "engine/base/parse.h"
+#include "engine/container/cgroup.h"
+#include "engine/container/config.h"
+#include "engine/container/container.h"
+#include "engine/container/logfile.h"
+#include "engine/container/seccomp.h"
+#include "engine/image/plugin.h"
+#include "engine/image/store.h"
+#include "orchestrator/daemon/containers.h"
+#include "orchestrator/daemon/ctr-spec.h"
+#include "orchestrator/daemon/daemon.h"
+
+#define READ_CHUNK 65536
+
+/* A request waiting on a container: for its exit, or following its logs. */
+struct waiter {
+    struct orch_req *req;
+    enum { WAIT_EXIT, WAIT_FOLLOW, WAIT_REMOVE } kind;
+    bool stream; /* run: the output goes to the client as it comes */
+    struct waiter *next;
+};
+
+/* The daemon's side of one container (eng_ctr.owner points here). */
+struct rt {
+    struct orch_daemon *d;
+    struct eng_ctr *c;
+    struct eng_log_writer *log;
+    struct event *ev_out, *ev_err;
+    int out_fd, err_fd;
+    struct event *ev_stop; /* grace period of a stop */
+    struct waiter *waiters;
+    bool reaped, auto_remove;
+};
+
+struct orch_ctrs {
+    struct eng_cgroup_host *cg;
+    struct eng_ctr_store *store;
+    int init_fd;                    /* berth-init in a sealed memfd, made on first use */
+    struct eng_bpf seccomp_default; /* compiled for the default capability set */
+    uint64_t seccomp_default_caps;
+    bool seccomp_default_ok;
+};
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct rt *
+rt_of(struct orch_daemon *d, struct eng_ctr *c)
+{
+    if (!c->owner) {
+        struct rt *rt = bt_xcalloc(1, sizeof *rt);
+        rt->d = d;
+        rt->c = c;
+        rt->out_fd = rt->err_fd = -1;
+        c->owner = rt;
+    }
+    return c->owner;
+}
+
+/* ---- output ---- */
+
+static void
+send_output(struct rt *rt, const char *stream, const void *data, size_t len)
+{
+    for (struct waiter *w = rt->waiters; w; w = w->next) {
+        if (!w->stream)
+            continue;
+        bt_autofree char *b64 = bt_base64_encode(data, len);
+        orch_req_progress(w->req, json_pack("{s:s, s:s}", "stream", stream, "data", b64));
+    }
+}
+
+/* Followers (logs -f) get entries as they are written, so they see what the file holds. */
+static void
+on_log_entry(void *ud, const struct eng_log_entry *e)
+{
+    struct rt *rt = ud;
+    for (struct waiter *w = rt->waiters; w; w = w->next) {
+        if (w->kind != WAIT_FOLLOW)
+            continue;
+        bt_autofree char *b64 = bt_base64_encode(e->data, e->len);
+        orch_req_progress(w->req,
+                          json_pack("{s:s, s:s, s:I}", "stream", eng_log_stream_str(e->stream),
+                                    "data", b64, "time", (json_int_t) e->time_ns));
+    }
+}
+
+static void
+close_stream(struct rt *rt, bool out)
+{
+    struct event **ev = out ? &rt->ev_out : &rt->ev_err;
+    int *fd = out ? &rt->out_fd : &rt->err_fd;
+    if (*ev) {
+        event_free(*ev);
+        *ev = NULL;
+    }
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* Read what is there; false once the stream is closed. */
+static bool
+drain(struct rt *rt, bool out)
+{
+    int fd = out ? rt->out_fd : rt->err_fd;
+    char buf[READ_CHUNK];
+    for (int rounds = 0; rounds < 16; rounds++) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return true;
+        if (n <= 0) {
+            /* EOF, or EIO on a pty whose last holder went away. */
+            close_stream(rt, out);
+            return false;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (rt->log) {
+            bt_autoerr struct bt_err *e = NULL;
+            if (eng_log_writer_write(rt->log, out ? ENG_LOG_STDOUT : ENG_LOG_STDERR, buf,
+                                     (size_t) n, &ts, &e) < 0)
+                bt_log_warn("container %.12s: cannot write its log: %s, continuing", rt->c->id,
+                            e ? e->msg : "?");
+        }
+        send_output(rt, out ? "stdout" : "stderr", buf, (size_t) n);
+    }
+    return true; /* more may be waiting: the next loop turn reads it */
+}
+
+static void finish_exit(struct rt *rt);
+
+static void
+on_output(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    struct rt *rt = arg;
+    bool out = fd == rt->out_fd;
+    if (!drain(rt, out) && rt->reaped && rt->out_fd < 0 && rt->err_fd < 0)
+        finish_exit(rt);
+}
+
+/* ---- exit ---- */
+
+static void
+waiter_free_all(struct rt *rt, int kind_mask)
+{
+    struct waiter **pw = &rt->waiters;
+    while (*pw) {
+        struct waiter *w = *pw;
+        if (!(kind_mask & (1 << w->kind))) {
+            pw = &w->next;
+            continue;
+        }
+        *pw = w->next;
+        free(w);
+    }
+}
+
+static void
+rt_forget(struct rt *rt)
+{
+    close_stream(rt, true);
+    close_stream(rt, false);
+    if (rt->ev_stop)
+        event_free(rt->ev_stop);
+    rt->ev_stop = NULL;
+    rt->log = eng_log_writer_free(rt->log);
+}
+
+static void
+remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
+{
+    struct eng_ctr *c = rt->c;
+    bt_autoerr struct bt_err *e = NULL;
+    char id[65];
+    snprintf(id, sizeof id, "%s", c->id);
+    bt_autofree char *name = bt_xstrdup(c->name);
+    /* Requests still waiting on it (logs -f) end now. */
+    for (struct waiter *w = rt->waiters; w; w = w->next)
+        if (w->req != req)
+            orch_req_finish(w->req, 0, NULL, NULL);
+    waiter_free_all(rt, ~0);
+    rt_forget(rt);
+    c->owner = NULL;
+    int r = eng_ctr_remove(d->ctrs->store, c, &e);
+    if (r < 0) {
+        c->owner = rt;
+        if (req)
+            orch_req_finish(req, r, NULL, BT_TAKE_PTR(e));
+        return;
+    }
+    free(rt);
+    if (req)
+        orch_req_finish(req, 0, json_pack("{s:s, s:s}", "id", id, "name", name), NULL);
+}
+
+/* The process is reaped and its streams are closed: the exit is complete. */
+static void
+finish_exit(struct rt *rt)
+{
+    if (rt->log) {
+        (void) eng_log_writer_flush(rt->log, NULL);
+        rt->log = eng_log_writer_free(rt->log);
+    }
+    if (rt->ev_stop) {
+        event_free(rt->ev_stop);
+        rt->ev_stop = NULL;
+    }
+    struct eng_ctr *c = rt->c;
+    bt_log_info("container %s (%.12s) exited with %d%s", c->name, c->id, c->exit_code,
+                c->oom_killed ? " (OOM killed)" : "");
+    struct waiter *ws = rt->waiters;
+    rt->waiters = NULL;
+    struct orch_req *remove_req = NULL;
+    for (struct waiter *w = ws, *next; w; w = next) {
+        next = w->next;
+        if (w->kind == WAIT_REMOVE)
+            remove_req = w->req;
+        else
+            orch_req_finish(w->req, 0,
+                            json_pack("{s:s, s:i, s:b}", "id", c->id, "exit_code", c->exit_code,
+                                      "oom_killed", c->oom_killed),
+                            NULL);
+        free(w);
+    }
+    if (remove_req || rt->auto_remove)
+        remove_now(rt->d, rt, remove_req);
+}
+
+static void
+on_reaped(struct orch_daemon *d, pid_t pid, int status, void *ud)
+{
+    (void) pid;
+    struct rt *rt = ud;
+    eng_ctr_exited(d->ctrs->store, rt->c, status);
+    rt->reaped = true;
+    /* PID 1's end killed its namespace: the pipes close soon. Read what is left now; a
+     * stream some process outside holds open (a shared pid namespace) is not waited for. */
+    if (rt->out_fd >= 0)
+        (void) drain(rt, true);
+    if (rt->err_fd >= 0)
+        (void) drain(rt, false);
+    close_stream(rt, true);
+    close_stream(rt, false);
+    finish_exit(rt);
+}
+
+/* ---- start ---- */
+
+static int
+init_memfd(struct orch_ctrs *cs, struct bt_err **err)
+{
+    if (cs->init_fd >= 0)
+        return cs->init_fd;
+    char path[PATH_MAX + 32];
+    int r = eng_plugin_file_path("berth-init", path, sizeof path, err);
+    if (r < 0)
+        return r;
+    bt_autofree char *data = NULL;
+    size_t len = 0;
+    if ((r = bt_file_read_at(AT_FDCWD, path, 16 << 20, &data, &len, err)) < 0)
+        return r;
+    int fd = memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return bt_err_errno(err, -errno, "cannot create a memfd for berth-init");
+    /* Sealed: no process, in a container or not, can change what later containers run. */
+    if (bt_write_all(fd, data, len) < 0 || fchmod(fd, 0555) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        r = bt_err_errno(err, -errno, "cannot seal berth-init");
+        close(fd);
+        return r;
+    }
+    cs->init_fd = fd;
+    return fd;
+}
+
+/* The seccomp program for a spec: the default one is compiled once per capability set. */
+static int
+seccomp_for(struct orch_ctrs *cs, const struct eng_ctr_spec *spec, uint64_t caps,
+            struct eng_bpf *own, const struct eng_bpf **ret, struct bt_err **err)
+{
+    *ret = NULL;
+    if (spec->seccomp == ENG_SECCOMP_UNCONFINED || spec->privileged)
+        return 0;
+    struct eng_seccomp_env env;
+    int r = eng_seccomp_env_host(caps, &env, err);
+    if (r < 0)
+        return r;
+    if (spec->seccomp == ENG_SECCOMP_PROFILE) {
+        struct eng_seccomp_profile *p = NULL;
+        r = eng_seccomp_profile_parse(spec->seccomp_profile, strlen(spec->seccomp_profile), &p,
+                                      err);
+        if (r < 0)
+            return bt_err_wrap(err, "security_opt seccomp profile");
+        r = eng_seccomp_compile(p, &env, own, err);
+        eng_seccomp_profile_free(p);
+        if (r < 0)
+            return r;
+        *ret = own;
+        return 0;
+    }
+    if (!cs->seccomp_default_ok || cs->seccomp_default_caps != caps) {
+        eng_bpf_release(&cs->seccomp_default);
+        cs->seccomp_default_ok = false;
+        r = eng_seccomp_compile(eng_seccomp_profile_default(), &env, &cs->seccomp_default, err);
+        if (r < 0)
+            return r;
+        cs->seccomp_default_ok = true;
+        cs->seccomp_default_caps = caps;
+    }
+    *ret = &cs->seccomp_default;
+    return 0;
+}
+
+static int
+spec_of(struct eng_ctr *c, struct eng_ctr_spec *ret, struct bt_err **err)
+{
+    /* service:X forms need the project: they come with the orchestrator. */
+    return orch_ctr_spec_from_json(json_object_get(c->config, "spec"), c->name, NULL, ret, err);
+}
+
+static int
+start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err **err)
+{
+    struct orch_ctrs *cs = d->ctrs;
+    struct eng_ctr_spec spec = { 0 };
+    int r = spec_of(c, &spec, err);
+    struct eng_ctr_proc proc = { 0 };
+    struct eng_bpf own = { 0 };
+    const struct eng_bpf *filter = NULL;
+    if (r == 0)
+        r = eng_ctr_proc_make(&spec, json_object_get(json_object_get(c->config, "image"), "config"),
+                              &proc, err);
+    if (r == 0)
+        r = seccomp_for(cs, &spec, proc.caps, &own, &filter, err);
+    int init_fd = -1;
+    if (r == 0 && spec.init && (init_fd = init_memfd(cs, err)) < 0)
+        r = init_fd;
+    struct eng_ctr_io io = { -1, -1 };
+    if (r == 0) {
+        struct eng_ctr_start_opts o = { .seccomp = filter,
+                                        .init_fd = init_fd,
+                                        .stdin_fd = stdin_fd };
+        r = eng_ctr_start(cs->store, c, &spec, &o, &io, err);
+    }
+    struct rt *rt = rt_of(d, c);
+    if (r == 0) {
+        rt->reaped = false;
+        bt_autoerr struct bt_err *e = NULL;
+        bt_autoclose int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char name[80];
+        snprintf(name, sizeof name, "%s-json.log", c->id);
+        if (dfd < 0 ||
+            eng_log_writer_open(dfd, name, spec.log_max_size, spec.log_max_file, &rt->log, &e) < 0)
+            bt_log_warn("container %.12s: no log file: %s, continuing", c->id,
+                        e ? e->msg : strerror(errno));
+        else
+            eng_log_writer_set_tap(rt->log, on_log_entry, rt);
+        rt->out_fd = io.out_fd;
+        rt->err_fd = io.err_fd;
+        if (rt->out_fd >= 0) {
+            (void) fcntl(rt->out_fd, F_SETFL, O_NONBLOCK);
+            rt->ev_out = event_new(d->base, rt->out_fd, EV_READ | EV_PERSIST, on_output, rt);
+            event_add(rt->ev_out, NULL);
+        }
+        if (rt->err_fd >= 0) {
+            (void) fcntl(rt->err_fd, F_SETFL, O_NONBLOCK);
+            rt->ev_err = event_new(d->base, rt->err_fd, EV_READ | EV_PERSIST, on_output, rt);
+            event_add(rt->ev_err, NULL);
+        }
+        orch_children_watch(d, c->pid, on_reaped, rt);
+        bt_log_info("container %s (%.12s) started, pid %d", c->name, c->id, (int) c->pid);
+    }
+    eng_bpf_release(&own);
+    eng_ctr_proc_release(&proc);
+    eng_ctr_spec_release(&spec);
+    return r;
+}
+
+/* ---- stop ---- */
+
+static void
+on_stop_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    struct rt *rt = arg;
+    bt_log_info("container %s did not stop in time: killing it", rt->c->name);
+    (void) eng_ctr_kill(rt->c, SIGKILL, NULL);
+}
+
+/* Stop signal, then SIGKILL after the grace period (at once when PID 1 does not catch it). */
+static void
+stop_begin(struct orch_daemon *d, struct rt *rt, int64_t timeout_ns)
+{
+    struct eng_ctr *c = rt->c;
+    int sig = c->stop_signal > 0 ? c->stop_signal : SIGTERM;
+    if (timeout_ns < 0)
+        timeout_ns = c->stop_grace_ns > 0 ? c->stop_grace_ns : 10LL * 1000000000;
+    if (c->status == ENG_CTR_PAUSED)
+        (void) eng_ctr_pause(c, false, NULL);
+    if (timeout_ns == 0 || !eng_ctr_catches(c, sig)) {
+        (void) eng_ctr_kill(c, SIGKILL, NULL);
+        return;
+    }
+    (void) eng_ctr_kill(c, sig, NULL);
+    if (!rt->ev_stop) {
+        rt->ev_stop = evtimer_new(d->base, on_stop_timeout, rt);
+        struct timeval tv = { (time_t) (timeout_ns / 1000000000),
+                              (suseconds_t) (timeout_ns % 1000000000 / 1000) };
+        evtimer_add(rt->ev_stop, &tv);
+    }
+}
+
+static void
+wait_add(struct rt *rt, struct orch_req *req, int kind, bool stream)
+{
+    struct waiter *w = bt_xcalloc(1, sizeof *w);
+    w->req = orch_req_defer(req);
+    w->kind = kind;
+    w->stream = stream;
+    w->next = rt->waiters;
+    rt->waiters = w;
+}
+
+/* ---- operations ---- */
+
+static int
+find(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
+{
+    const char *name = json_string_value(json_object_get(req->args, "name"));
+    if (!name)
+        return bt_err_set(err, BT_EUSAGE, "argument 'name' is missing");
+    *ret = eng_ctr_find(req->d->ctrs->store, name, err);
+    return *ret ? 0 : -1;
+}
+
+static int
+create_one(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
+{
+    struct orch_daemon *d = req->d;
+    const json_t *sj = json_object_get(req->args, "spec");
+    const char *name = json_string_value(json_object_get(req->args, "name"));
+    if (!json_is_object(sj))
+        return bt_err_set(err, BT_EUSAGE, "argument 'spec' is missing");
+    struct eng_ctr_spec spec = { 0 };
+    int r = orch_ctr_spec_from_json(sj, name, NULL, &spec, err);
+    if (r < 0)
+        return r;
+    if (!spec.image) {
+        eng_ctr_spec_release(&spec);
+        return bt_err_set(err, BT_EUSAGE, "the container has no image");
+    }
+    const json_t *rec = eng_img_store_find(d->images, spec.image, err);
+    json_t *insp = NULL;
+    if (!rec || eng_img_store_inspect(d->images, rec, &insp, err) < 0) {
+        if (err && *err && (*err)->code == ENOENT)
+            bt_err_hint(err, "pull it first: berth image pull %s", spec.image);
+        eng_ctr_spec_release(&spec);
+        return -1;
+    }
+    const json_t *layers = json_object_get(rec, "layers");
+    size_t nl = json_array_size(layers);
+    const char **chain = bt_xcalloc(nl + 1, sizeof *chain);
+    for (size_t i = 0; i < nl; i++)
+        chain[i] = json_string_value(json_object_get(json_array_get(layers, i), "chain_id"));
+    struct eng_ctr_image img = {
+        .id = json_string_value(json_object_get(rec, "id")),
+        .ref = spec.image,
+        .config = json_object_get(insp, "Config"),
+        .layers = chain,
+        .nlayers = nl,
+    };
+    /* The image's config is checked now, so a bad command fails at create. */
+    struct eng_ctr_proc proc = { 0 };
+    r = eng_ctr_proc_make(&spec, img.config, &proc, err);
+    eng_ctr_proc_release(&proc);
+    if (r == 0)
+        r = eng_ctr_create(d->ctrs->store, &spec, sj, &img, ret, err);
+    free(chain);
+    json_decref(insp);
+    eng_ctr_spec_release(&spec);
+    return r;
+}
+
+static int
+op_create(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (create_one(req, &c, err) < 0)
+        return -1;
+    *ret = json_pack("{s:s, s:s}", "id", c->id, "name", c->name);
+    return 0;
+}
+
+static int
+op_start(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
+        *ret = json_pack("{s:s}", "id", c->id); /* docker start of a running one is fine */
+        return 0;
+    }
+    if (start_one(req->d, c, -1, err) < 0)
+        return bt_err_wrap(err, "container '%s'", c->name);
+    *ret = json_pack("{s:s}", "id", c->id);
+    return 0;
+}
+
+/* create + start; unless detached, the output streams to the client and the reply carries
+ * the exit code. A client that goes away does not stop the container (docker run does not
+ * either), but with rm it is removed when it exits. */
+static int
+op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (create_one(req, &c, err) < 0)
+        return -1;
+    bool detach = json_is_true(json_object_get(req->args, "detach"));
+    bool rm = json_is_true(json_object_get(req->args, "rm"));
+    int stdin_fd = orch_req_take_fd(req, 0);
+    int r = start_one(req->d, c, stdin_fd, err);
+    if (stdin_fd >= 0)
+        close(stdin_fd);
+    struct rt *rt = rt_of(req->d, c);
+    if (r < 0) {
+        (void) bt_err_wrap(err, "container '%s'", c->name);
+        if (rm) {
+            rt_forget(rt);
+            c->owner = NULL;
+            free(rt);
+            (void) eng_ctr_remove(req->d->ctrs->store, c, NULL);
+        }
+        return r;
+    }
+    rt->auto_remove = rm;
+    if (detach) {
+        *ret = json_pack("{s:s, s:s}", "id", c->id, "name", c->name);
+        return 0;
+    }
+    orch_req_progress(req, json_pack("{s:s, s:s}", "id", c->id, "name", c->name));
+    wait_add(rt, req, WAIT_EXIT, true);
+    return ORCH_OP_PENDING;
+}
+
+static int
+op_wait(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    if (c->status != ENG_CTR_RUNNING && c->status != ENG_CTR_PAUSED) {
+        *ret = json_pack("{s:s, s:i, s:b}", "id", c->id, "exit_code", c->exit_code, "oom_killed",
+                         c->oom_killed);
+        return 0;
+    }
+    wait_add(rt_of(req->d, c), req, WAIT_EXIT, false);
+    return ORCH_OP_PENDING;
+}
+
+static int
+op_stop(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    if (c->status != ENG_CTR_RUNNING && c->status != ENG_CTR_PAUSED) {
+        *ret = json_pack("{s:s, s:i}", "id", c->id, "exit_code", c->exit_code);
+        return 0;
+    }
+    json_t *t = json_object_get(req->args, "timeout");
+    int64_t timeout = json_is_integer(t) ? json_integer_value(t) * 1000000000 : -1;
+    struct rt *rt = rt_of(req->d, c);
+    wait_add(rt, req, WAIT_EXIT, false);
+    stop_begin(req->d, rt, timeout);
+    return ORCH_OP_PENDING;
+}
+
+static int
+op_kill(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    const char *s = json_string_value(json_object_get(req->args, "signal"));
+    int sig = SIGKILL;
+    if (s && eng_signal_parse(s, &sig) < 0)
+        return bt_err_set(err, BT_EINVALID, "invalid signal '%s'", s);
+    if (eng_ctr_kill(c, sig, err) < 0)
+        return -1;
+    *ret = json_pack("{s:s}", "id", c->id);
+    return 0;
+}
+
+static int
+op_pause(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    bool pause = bt_streq(req->op, "container.pause");
+    if (eng_ctr_pause(c, pause, err) < 0)
+        return -1;
+    *ret = json_pack("{s:s}", "id", c->id);
+    return 0;
+}
+
+static int
+op_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    bool force = json_is_true(json_object_get(req->args, "force"));
+    struct rt *rt = rt_of(req->d, c);
+    if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
+        if (!force) {
+            int r = bt_err_set(err, BT_ECONFLICT, "container '%s' is running", c->name);
+            bt_err_hint(err, "stop it first, or use rm -f");
+            return r;
+        }
+        wait_add(rt, req, WAIT_REMOVE, false);
+        (void) eng_ctr_kill(c, SIGKILL, NULL);
+        return ORCH_OP_PENDING;
+    }
+    char id[65];
+    snprintf(id, sizeof id, "%s", c->id);
+    bt_autofree char *name = bt_xstrdup(c->name);
+    rt_forget(rt);
+    for (struct waiter *w = rt->waiters; w; w = w->next)
+        orch_req_finish(w->req, 0, NULL, NULL);
+    waiter_free_all(rt, ~0);
+    c->owner = NULL;
+    free(rt);
+    if (eng_ctr_remove(req->d->ctrs->store, c, err) < 0)
+        return -1;
+    *ret = json_pack("{s:s, s:s}", "id", id, "name", name);
+    return 0;
+}
+
+static json_t *
+summary(const struct eng_ctr *c)
+{
+    const json_t *spec = json_object_get(c->config, "spec");
+    const json_t *image = json_object_get(c->config, "image");
+    json_t *cmd = json_array();
+    const json_t *ic = json_object_get(image, "config");
+    const json_t *ep = json_object_get(spec, "entrypoint");
+    const json_t *command = json_object_get(spec, "command");
+    if (!ep)
+        ep = json_object_get(ic, "Entrypoint");
+    if (!command && !json_object_get(spec, "entrypoint"))
+        command = json_object_get(ic, "Cmd");
+    json_array_extend(cmd, (json_t *) (json_is_array(ep) ? ep : NULL));
+    json_array_extend(cmd, (json_t *) (json_is_array(command) ? command : NULL));
+    return json_pack("{s:s, s:s, s:O, s:O, s:o, s:I, s:s, s:i, s:I, s:I, s:b}", "id", c->id, "name",
+                     c->name, "image", json_object_get(image, "ref"), "image_id",
+                     json_object_get(image, "id"), "command", cmd, "created",
+                     (json_int_t) c->created_ns, "state", eng_ctr_status_str(c->status),
+                     "exit_code", c->exit_code, "started_at", (json_int_t) c->started_ns,
+                     "finished_at", (json_int_t) c->finished_ns, "oom_killed", c->oom_killed);
+}
+
+static int
+op_list(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    (void) err;
+    bool all = json_is_true(json_object_get(req->args, "all"));
+    size_t n;
+    struct eng_ctr *const *cs = eng_ctr_list(req->d->ctrs->store, &n);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (all || cs[i]->status == ENG_CTR_RUNNING || cs[i]->status == ENG_CTR_PAUSED)
+            json_array_append_new(out, summary(cs[i]));
+    *ret = json_pack("{s:o, s:I}", "containers", out, "now", (json_int_t) now_ns());
+    return 0;
+}
+
+static int
+op_inspect(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    *ret = eng_ctr_inspect(c);
+    return 0;
+}
+
+static int
+op_logs(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    struct eng_log_read_opts o = { .tail = -1 };
+    json_t *tail = json_object_get(req->args, "tail");
+    if (json_is_integer(tail))
+        o.tail = json_integer_value(tail);
+    const char *since = json_string_value(json_object_get(req->args, "since"));
+    const char *until = json_string_value(json_object_get(req->args, "until"));
+    int64_t now = now_ns();
+    if (since && eng_log_time_parse(since, now, &o.since_ns, err) < 0)
+        return bt_err_wrap(err, "--since");
+    if (until && eng_log_time_parse(until, now, &o.until_ns, err) < 0)
+        return bt_err_wrap(err, "--until");
+    bt_autoclose int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return bt_err_errno(err, -errno, "cannot open '%s'", c->dir);
+    char name[80];
+    snprintf(name, sizeof name, "%s-json.log", c->id);
+    struct eng_log_reader *r = NULL;
+    if (eng_log_reader_open(dfd, name, &o, &r, err) < 0)
+        return -1;
+    /* Bounded work per request: a huge log streams in one go here, which is disk reads of
+     * what the client asked for. */
+    struct eng_log_entry e;
+    int k;
+    while ((k = eng_log_reader_next(r, &e, err)) > 0) {
+        bt_autofree char *b64 = bt_base64_encode(e.data, e.len);
+        orch_req_progress(req, json_pack("{s:s, s:s, s:I}", "stream",
+                                         e.stream == ENG_LOG_STDERR ? "stderr" : "stdout", "data",
+                                         b64, "time", (json_int_t) e.time_ns));
+    }
+    eng_log_reader_free(r);
+    if (k < 0)
+        return -1;
+    bool follow = json_is_true(json_object_get(req->args, "follow"));
+    if (follow && (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) && !o.until_ns) {
+        wait_add(rt_of(req->d, c), req, WAIT_FOLLOW, false);
+        return ORCH_OP_PENDING;
+    }
+    *ret = json_object();
+    return 0;
+}
+
+const struct orch_op orch_container_ops[] = {
+    { "container.create", op_create }, { "container.inspect", op_inspect },
+    { "container.kill", op_kill },     { "container.list", op_list },
+    { "container.logs", op_logs },     { "container.pause", op_pause },
+    { "container.rm", op_rm },         { "container.run", op_run },
+    { "container.start", op_start },   { "container.stop", op_stop },
+    { "container.unpause", op_pause }, { "container.wait", op_wait },
+};
+const size_t orch_ncontainer_ops = BT_ARRAY_SIZE(orch_container_ops);
+
+/* ---- the module ---- */
+
+bool
+orch_containers_use_image(struct orch_daemon *d, const char *image_id)
+{
+    return d->ctrs && eng_ctr_store_uses_image(d->ctrs->store, image_id);
+}
+
+int
+orch_containers_open(struct orch_daemon *d, struct bt_err **err)
+{
+    struct orch_ctrs *cs = bt_xcalloc(1, sizeof *cs);
+    cs->init_fd = -1;
+    int r = eng_cgroup_host_open("/proc/self/mountinfo", "", &cs->cg, err);
+    if (r == 0)
+        r = eng_ctr_store_open(d->paths.root, d->cas, cs->cg, &cs->store, err);
+    d->ctrs = cs;
+    if (r < 0)
+        orch_containers_close(d);
+    return r;
+}
+
+/* At daemon stop: running containers are stopped (killed), as Docker does without
+ * live-restore; their exits are recorded. */
+void
+orch_containers_close(struct orch_daemon *d)
+{
+    struct orch_ctrs *cs = d->ctrs;
+    if (!cs)
+        return;
+    size_t n = 0;
+    struct eng_ctr *const *all = cs->store ? eng_ctr_list(cs->store, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct eng_ctr *c = all[i];
+        struct rt *rt = c->owner;
+        if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
+            (void) eng_ctr_kill(c, SIGKILL, NULL);
+            int status = 0;
+            while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            eng_ctr_exited(cs->store, c, status);
+        }
+        if (rt) {
+            for (struct waiter *w = rt->waiters; w; w = w->next)
+                orch_req_finish(w->req, 0, NULL, NULL);
+            waiter_free_all(rt, ~0);
+            rt_forget(rt);
+            free(rt);
+            c->owner = NULL;
+        }
+    }
+    cs->store = eng_ctr_store_free(cs->store);
+    cs->cg = eng_cgroup_host_free(cs->cg);
+    if (cs->init_fd >= 0)
+        close(cs->init_fd);
+    eng_bpf_release(&cs->seccomp_default);
+    free(cs);
+    d->ctrs = NULL;
+}

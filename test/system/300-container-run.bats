@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Containers through `berth container`: run with output and exit codes, the image's and the
+# flags' configuration (command, entrypoint, env, user, workdir, hostname), detached runs, ls,
+# inspect, stop/kill/pause/rm, and that nothing of a removed container stays behind.
+
+load helpers
+load helpers-registry
+load helpers-container
+
+setup() {
+    berth_setup
+    load_busybox
+}
+
+teardown() {
+    berth_teardown
+}
+
+@test "container run: output and exit code come back" {
+    run_berth container run --rm busybox echo hello from berth
+    [ "$output" = "hello from berth" ] || { echo "got '$output'"; return 1; }
+    run_berth -3 container run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+    [[ "$output" == *out* ]] && [[ "$output" == *err* ]]
+    run_berth -137 container run --rm busybox sh -c 'kill -9 $$'
+}
+
+@test "container run: an unknown command fails with a clear message" {
+    run_berth '!' container run --rm busybox no-such-command
+    [[ "$output" == *"no-such-command"*"not found"* ]] || { echo "got: $output"; return 1; }
+    run_berth '!' container run --rm no-such-image true
+    [[ "$output" == *"no such image"* ]] || { echo "got: $output"; return 1; }
+}
+
+@test "container run: command, entrypoint, env, workdir, user and hostname" {
+    run_berth container run --rm busybox pwd
+    [ "$output" = / ]
+    run_berth container run --rm -w /tmp busybox pwd
+    [ "$output" = /tmp ]
+    run_berth container run --rm -e FOO=bar -e EMPTY= busybox sh -c 'echo "$FOO|$EMPTY|$PATH"'
+    [ "$output" = "bar||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ] ||
+        { echo "got '$output'"; return 1; }
+    run_berth container run --rm --entrypoint /bin/echo busybox a b
+    [ "$output" = "a b" ]
+    run_berth container run --rm -u nobody busybox id -u
+    [ "$output" = 65534 ]
+    run_berth container run --rm -u 1234:5678 busybox id
+    [[ "$output" == "uid=1234 gid=5678"* ]] || { echo "got '$output'"; return 1; }
+    run_berth container run --rm -h web.local busybox hostname
+    [ "$output" = web.local ]
+    run_berth container run --rm --name named busybox cat /etc/hostname
+    [ "$output" != "" ]
+}
+
+@test "container run -d, ls, inspect, logs, stop and rm" {
+    run_berth container run -d --name sleeper busybox sh -c 'echo started; exec sleep 1000'
+    id=$output
+    [ "${#id}" -eq 64 ] || { echo "not an id: '$id'"; return 1; }
+    run_berth container ls
+    [[ "$output" == *sleeper* ]] && [[ "$output" == *"Up "* ]]
+    [ "$(container_field sleeper .State.Status)" = running ]
+    pid=$(container_field sleeper .State.Pid)
+    [ -d "/proc/$pid" ]
+    wait_for "$BERTH container logs sleeper | grep -q started" 10
+    # sleep as PID 1 has no SIGTERM handler: the kernel drops the signal, so stop kills at once
+    # rather than waiting out the grace period (30 s here).
+    start=$(date +%s)
+    run_berth container stop -t 30 sleeper
+    [ $(($(date +%s) - start)) -lt 10 ] || { echo "stop waited for the grace period"; return 1; }
+    [ "$(container_field sleeper .State.Status)" = exited ]
+    [ "$(container_field sleeper .State.ExitCode)" = 137 ]
+    run_berth container ls
+    [[ "$output" != *sleeper* ]]
+    run_berth container ls -a
+    [[ "$output" == *sleeper* ]] && [[ "$output" == *"Exited (137)"* ]]
+    run_berth container rm sleeper
+    run_berth '!' container inspect sleeper
+    assert_no_mounts
+    assert_no_cgroup "$id"
+    [ ! -e "$BERTH_ROOT/containers/$id" ]
+}
+
+@test "container stop: a process that catches SIGTERM gets it, one that ignores it waits the grace period" {
+    run_berth container run -d --name polite busybox sh -c 'trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
+    wait_for "$BERTH container logs polite >/dev/null" 5
+    run_berth container stop -t 20 polite
+    [ "$(container_field polite .State.ExitCode)" = 0 ]
+    run_berth container logs polite
+    [[ "$output" == *bye* ]]
+    run_berth container run -d --name stubborn busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+    start=$(date +%s)
+    run_berth container stop -t 2 stubborn
+    [ $(($(date +%s) - start)) -ge 2 ] || { echo "stop did not wait the grace period"; return 1; }
+    [ "$(container_field stubborn .State.ExitCode)" = 137 ]
+    run_berth container rm polite stubborn
+}
+
+@test "container kill, pause and unpause, rm -f" {
+    run_berth container run -d --name k busybox sh -c 'trap "exit 7" USR1; while :; do sleep 0.1; done'
+    run_berth container kill -s USR1 k
+    wait_for_state k exited
+    [ "$(container_field k .State.ExitCode)" = 7 ]
+    run_berth container start k
+    wait_for_state k running
+    run_berth container pause k
+    [ "$(container_field k .State.Status)" = paused ]
+    run_berth container unpause k
+    [ "$(container_field k .State.Status)" = running ]
+    run_berth '!' container rm k
+    [[ "$output" == *running* ]]
+    id=$(container_field k .Id)
+    run_berth container rm -f k
+    assert_no_mounts
+    assert_no_cgroup "$id"
+}
+
+@test "container run --init: berth-init is PID 1, reaps and forwards signals" {
+    run_berth container run --rm --init busybox sh -c 'cat /proc/1/comm; echo $$'
+    [ "${lines[0]}" != sh ] || { echo "PID 1 is the command, not the init"; return 1; }
+    [ "${lines[1]}" != 1 ]
+    run_berth container run -d --init --name withinit busybox sleep 1000
+    start=$(date +%s)
+    run_berth container stop -t 20 withinit
+    [ $(($(date +%s) - start)) -lt 10 ]
+    # The init forwarded SIGTERM to sleep, which died of it: 128 + 15.
+    [ "$(container_field withinit .State.ExitCode)" = 143 ]
+    run_berth container rm withinit
+}
+
+@test "image rm refuses an image a container uses, unless -f" {
+    run_berth container create --name user busybox true
+    run_berth '!' image rm busybox
+    [[ "$output" == *container* ]] || { echo "got: $output"; return 1; }
+    run_berth container rm user
+    run_berth image rm busybox
+}
+
+@test "200 run/stop/rm cycles leave no mount, cgroup, process or directory" {
+    local ids=() i
+    for ((i = 0; i < 200; i++)); do
+        run_berth container run --rm --network none busybox true
+    done
+    for ((i = 0; i < 10; i++)); do
+        run_berth container run -d busybox sleep 1000
+        ids+=("$output")
+    done
+    for id in "${ids[@]}"; do
+        run_berth container rm -f "$id"
+    done
+    [ -z "$(container_ids)" ] || { echo "containers left: $(container_ids)"; return 1; }
+    assert_no_mounts
+    assert_no_cgroup "${ids[@]}"
+}
