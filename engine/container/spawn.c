@@ -572,6 +572,12 @@ child_main(struct child *c)
     for (int cap = 0; cap <= l->caps_last && cap < 64; cap++)
         if (!((l->caps >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             child_fail(c, errno, "cannot drop capability %d", cap);
+    /* Seccomp comes last, except without no_new_privs: loading a filter then needs
+     * CAP_SYS_ADMIN, which the user switch and the capability drop take away, so it is
+     * loaded here, as runc does (Docker's profile allows every call that follows). */
+    int r;
+    if (l->seccomp && !l->no_new_privs && (r = eng_seccomp_load(l->seccomp)) < 0)
+        child_fail(c, -r, "cannot load the %s filter", "seccomp");
     if (setgroups(m.ids.ngroups, m.ids.groups) < 0)
         child_fail(c, errno, "cannot set the supplementary %s", "groups");
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(m.ids.gid, m.ids.gid, m.ids.gid) < 0 ||
@@ -579,11 +585,6 @@ child_main(struct child *c)
         child_fail(c, errno, "cannot switch to user '%s'", l->user ? l->user : "root");
     if (chdir(l->cwd) < 0)
         child_fail(c, errno, "cannot enter the working directory '%s'", l->cwd);
-    /* Seccomp is the last step. Without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
-     * which the capability drop takes away: load first then, as runc does. */
-    int r;
-    if (l->seccomp && !l->no_new_privs && (r = eng_seccomp_load(l->seccomp)) < 0)
-        child_fail(c, -r, "cannot load the %s filter", "seccomp");
     if ((r = eng_caps_apply(l->caps)) < 0)
         child_fail(c, -r, "cannot set the %s", "capabilities");
     if (l->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -320,10 +320,21 @@ spec_from_args(const struct cli_args *a, const char *image, char **cmd, size_t n
 
 /* Output of a container, as the daemon streams it. */
 static void
+print_warnings(const json_t *warnings)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w) {
+        fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+    }
+}
+
+static void
 on_output(const struct orch_msg *m, void *ud)
 {
     (void) ud;
     const json_t *data = json_object_get(m->root, "data");
+    print_warnings(json_object_get(data, "warnings"));
     const char *b64 = json_string_value(json_object_get(data, "data"));
     if (!b64)
         return;
@@ -398,6 +409,7 @@ run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool run, struct bt_er
     if (r < 0)
         return -1;
     int code = 0;
+    print_warnings(json_object_get(res, "warnings"));
     if (!run || detach)
         printf("%s\n", json_string_value(json_object_get(res, "id")));
     else
@@ -436,14 +448,23 @@ each(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts, siz
     }
     if (extra == NULL)
         extra = json_object();
-    /* Option values the caller reads after parsing go in extra through this hook. */
-    if (cli_args_get(&a, "time"))
-        json_object_set_new(extra, "timeout",
-                            json_integer(strtol(cli_args_get(&a, "time"), NULL, 10)));
-    if (cli_args_get(&a, "signal"))
-        json_object_set_new(extra, "signal", json_string(cli_args_get(&a, "signal")));
-    if (cli_args_has(&a, "force"))
-        json_object_set_new(extra, "force", json_true());
+    /* The options these commands have, as the daemon's arguments. */
+    for (size_t i = 0; i < nopts; i++) {
+        const char *v = opts[i].arg ? cli_args_get(&a, opts[i].name) : NULL;
+        if (bt_streq(opts[i].name, "time") && v) {
+            uint32_t secs;
+            if (bt_parse_u32(v, &secs) < 0) {
+                cli_args_release(&a);
+                json_decref(extra);
+                return bt_err_set(err, BT_EUSAGE, "--time: invalid number '%s'", v);
+            }
+            json_object_set_new(extra, "timeout", json_integer(secs));
+        } else if (bt_streq(opts[i].name, "signal") && v) {
+            json_object_set_new(extra, "signal", json_string(v));
+        } else if (bt_streq(opts[i].name, "force") && cli_args_has(&a, "force")) {
+            json_object_set_new(extra, "force", json_true());
+        }
+    }
     struct cli_client *c = NULL;
     if (cli_client_open(ctx, true, &c, err) < 0) {
         cli_args_release(&a);

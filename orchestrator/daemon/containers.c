@@ -470,7 +470,7 @@ find(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
 }
 
 static int
-create_one(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
+create_one(struct orch_req *req, json_t *warnings, struct eng_ctr **ret, struct bt_err **err)
 {
     struct orch_daemon *d = req->d;
     const json_t *sj = json_object_get(req->args, "spec");
@@ -511,6 +511,13 @@ create_one(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
     eng_ctr_proc_release(&proc);
     if (r == 0)
         r = eng_ctr_create(d->ctrs->store, &spec, sj, &img, ret, err);
+    /* Options for security modules this host does not run: told, never dropped silently. */
+    for (size_t i = 0; r == 0 && spec.security_opt_unsupported && spec.security_opt_unsupported[i];
+         i++)
+        json_array_append_new(warnings,
+                              json_sprintf("security_opt '%s' has no effect: berth does not "
+                                           "apply AppArmor or SELinux labels",
+                                           spec.security_opt_unsupported[i]));
     free(chain);
     json_decref(insp);
     eng_ctr_spec_release(&spec);
@@ -521,9 +528,12 @@ static int
 op_create(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
     struct eng_ctr *c;
-    if (create_one(req, &c, err) < 0)
+    json_t *warnings = json_array();
+    if (create_one(req, warnings, &c, err) < 0) {
+        json_decref(warnings);
         return -1;
-    *ret = json_pack("{s:s, s:s}", "id", c->id, "name", c->name);
+    }
+    *ret = json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings);
     return 0;
 }
 
@@ -550,8 +560,11 @@ static int
 op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
     struct eng_ctr *c;
-    if (create_one(req, &c, err) < 0)
+    json_t *warnings = json_array();
+    if (create_one(req, warnings, &c, err) < 0) {
+        json_decref(warnings);
         return -1;
+    }
     bool detach = json_is_true(json_object_get(req->args, "detach"));
     bool rm = json_is_true(json_object_get(req->args, "rm"));
     int stdin_fd = orch_req_take_fd(req, 0);
@@ -560,6 +573,7 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
         close(stdin_fd);
     struct rt *rt = rt_of(req->d, c);
     if (r < 0) {
+        json_decref(warnings);
         (void) bt_err_wrap(err, "container '%s'", c->name);
         if (rm) {
             rt_forget(rt);
@@ -571,10 +585,11 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
     }
     rt->auto_remove = rm;
     if (detach) {
-        *ret = json_pack("{s:s, s:s}", "id", c->id, "name", c->name);
+        *ret = json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings);
         return 0;
     }
-    orch_req_progress(req, json_pack("{s:s, s:s}", "id", c->id, "name", c->name));
+    orch_req_progress(req, json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name,
+                                     "warnings", warnings));
     wait_add(rt, req, WAIT_EXIT, true);
     return ORCH_OP_PENDING;
 }

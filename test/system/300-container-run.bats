@@ -22,7 +22,8 @@ teardown() {
     [ "$output" = "hello from berth" ] || { echo "got '$output'"; return 1; }
     run_berth -3 container run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
     [[ "$output" == *out* ]] && [[ "$output" == *err* ]]
-    run_berth -137 container run --rm busybox sh -c 'kill -9 $$'
+    # A command killed by a signal: 128 + the signal, as a shell reports it.
+    run_berth -143 container run --rm busybox sh -c 'sleep 100 & kill -TERM $!; wait $!'
 }
 
 @test "container run: an unknown command fails with a clear message" {
@@ -80,19 +81,25 @@ teardown() {
     [ ! -e "$BERTH_ROOT/containers/$id" ]
 }
 
-@test "container stop: a process that catches SIGTERM gets it, one that ignores it waits the grace period" {
+@test "container stop: a process that catches SIGTERM gets it; one that catches it and goes on waits the grace period" {
     run_berth container run -d --name polite busybox sh -c 'trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
     wait_for "$BERTH container logs polite >/dev/null" 5
     run_berth container stop -t 20 polite
     [ "$(container_field polite .State.ExitCode)" = 0 ]
     run_berth container logs polite
     [[ "$output" == *bye* ]]
-    run_berth container run -d --name stubborn busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+    # A handler that does not exit: the signal arrives and changes nothing, so stop waits.
+    run_berth container run -d --name stubborn busybox sh -c 'trap "echo ignored" TERM; while :; do sleep 0.1; done'
     start=$(date +%s)
     run_berth container stop -t 2 stubborn
     [ $(($(date +%s) - start)) -ge 2 ] || { echo "stop did not wait the grace period"; return 1; }
     [ "$(container_field stubborn .State.ExitCode)" = 137 ]
-    run_berth container rm polite stubborn
+    # SIG_IGN: the kernel drops the signal, so waiting is pointless and stop kills at once.
+    run_berth container run -d --name deaf busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+    start=$(date +%s)
+    run_berth container stop -t 30 deaf
+    [ $(($(date +%s) - start)) -lt 10 ] || { echo "stop waited for an ignored signal"; return 1; }
+    run_berth container rm polite stubborn deaf
 }
 
 @test "container kill, pause and unpause, rm -f" {

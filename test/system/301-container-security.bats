@@ -17,7 +17,8 @@ teardown() {
     berth_teardown
 }
 
-# in_ctr [FLAGS...] -- CMD: run CMD with sh -c in a fresh container; $output and $status.
+# in_ctr [FLAGS...] -- CMD: run CMD with sh -c in a fresh container; $output ends with
+# "rc=N", CMD's exit status.
 in_ctr() {
     local flags=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -25,8 +26,7 @@ in_ctr() {
         shift
     done
     shift
-    run_berth '!' container run --rm "${flags[@]}" busybox sh -c "$*; echo rc=\$?" || true
-    status=0
+    run_berth container run --rm "${flags[@]}" busybox sh -c "$*; echo rc=\$?"
 }
 
 @test "host processes are invisible; the command is PID 1 of its own namespaces" {
@@ -85,8 +85,9 @@ in_ctr() {
 JSON
     run_berth '!' container run --rm --security-opt "seccomp=$TEST_DIR/profile.json" busybox mkdir /x
     [[ "$output" == *"not permitted"* ]] || { echo "got: $output"; return 1; }
-    run_berth '!' container run --rm --security-opt apparmor=foo busybox true
-    [[ "$output" == *apparmor* ]]
+    # Docker ignores AppArmor options on a host without AppArmor; berth says so.
+    run_berth container run --rm --security-opt apparmor=foo busybox true
+    [[ "$output" == *"WARNING"*apparmor* ]]
 }
 
 @test "masked paths read empty, read-only paths refuse writes, only default devices exist" {

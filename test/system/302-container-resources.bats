@@ -26,15 +26,24 @@ cgroup_dir() {
 }
 
 @test "a memory hog is OOM-killed: exit 137 and OOMKilled true" {
-    run_berth -137 container run --name hog -m 16m --memory-swap 16m busybox sh -c 'x=$(head -c 200m /dev/zero | tr "\0" a); echo survived'
+    run_berth container run -d --name hog -m 16m --memory-swap 16m busybox sh -c 'x=$(head -c 200m /dev/zero | tr "\0" a); echo survived'
+    run_berth container wait hog
+    [ "$output" = 137 ] || { echo "exit code $output, not 137"; return 1; }
     [ "$(container_field hog .State.OOMKilled)" = true ] || { echo "not reported as an OOM kill"; return 1; }
+    run_berth container logs hog
+    [[ "$output" != *survived* ]]
     run_berth container rm hog
 }
 
 @test "a fork bomb stops at pids_limit" {
-    run_berth container run --rm --pids-limit 20 busybox sh -c 'n=0; for i in $(seq 60); do sleep 5 & n=$((n+1)); done 2>/dev/null; echo started; ls /proc | grep -c "^[0-9]"'
-    count=${lines[-1]}
-    [ "$count" -le 20 ] || { echo "$count processes ran under a limit of 20"; return 1; }
+    run_berth container run -d --name bomb --pids-limit 20 busybox sh -c '(i=0; while [ $i -lt 100 ]; do sleep 1000 & i=$((i+1)); done); exec sleep 1000'
+    id=$output
+    pids=$(cgroup_dir "$id" pids)
+    # The kernel refused forks past the limit (pids.events counts them) and never more ran.
+    wait_for "grep -q '^max [1-9]' '$pids/pids.events'" 20
+    [ "$(cat "$pids/pids.current")" -le 20 ] || { echo "$(cat "$pids/pids.current") pids under a limit of 20"; return 1; }
+    run_berth container rm -f bomb
+    assert_no_cgroup "$id"
 }
 
 @test "limits land in the container's cgroup and the cgroup goes with it" {
