@@ -134,7 +134,7 @@ load_one(struct eng_ctr_store *s, const char *id)
         return;
     }
     struct eng_ctr *c = bt_xcalloc(1, sizeof *c);
-    snprintf(c->id, sizeof c->id, "%s", id);
+    memcpy(c->id, id, 64); /* checked: 64 characters */
     c->name = bt_xstrdup(name);
     c->dir = bt_path_join(s->root, id);
     c->config = config;
@@ -560,9 +560,9 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     l->overlay_opts = p->overlay_opts;
     l->read_only = spec->read_only;
     l->privileged = spec->privileged;
-    char hostname[64];
-    snprintf(hostname, sizeof hostname, "%.12s", c->id);
-    const char *hn = spec->hostname ? spec->hostname : hostname;
+    /* Docker's default hostname: the id's first 12 characters. */
+    const char *hn =
+        spec->hostname ? spec->hostname : prep_own(p, bt_xasprintf("%.12s", c->id));
     l->hostname = hn;
     l->domainname = spec->domainname;
     l->shm_size = spec->shm_size;
