@@ -33,9 +33,9 @@ bt_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int
-bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                        struct bt_err **err)
+static int
+write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool sync,
+              struct bt_err **err)
 {
     if (strchr(name, '/') || name[0] == '\0' || name[0] == '.')
         return bt_err_set(err, EINVAL, "invalid state file name '%s'", name);
@@ -52,7 +52,7 @@ bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t le
         return bt_err_errno(err, r, "cannot write '%s'", tmp);
     }
     /* The mode is set explicitly: the umask must not weaken or loosen state files. */
-    if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
         r = -errno;
         (void) unlinkat(dirfd, tmp, 0);
         return bt_err_errno(err, r, "cannot sync '%s'", tmp);
@@ -62,9 +62,23 @@ bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t le
         (void) unlinkat(dirfd, tmp, 0);
         return bt_err_errno(err, r, "cannot rename '%s' to '%s'", tmp, name);
     }
-    if (fsync(dirfd) < 0)
+    if (sync && fsync(dirfd) < 0)
         return bt_err_errno(err, -errno, "cannot sync the directory of '%s'", name);
     return 0;
+}
+
+int
+bt_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        struct bt_err **err)
+{
+    return write_replace(dirfd, name, data, len, mode, true, err);
+}
+
+int
+bt_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                   struct bt_err **err)
+{
+    return write_replace(dirfd, name, data, len, mode, false, err);
 }
 
 int

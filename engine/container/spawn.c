@@ -47,11 +47,10 @@
 /* ---- messages on the sync socket ---- */
 
 enum sync_kind {
-    SYNC_GO = 1,  /* parent → child: cgroups placed, go on */
-    SYNC_MOUNTED, /* child → parent: root ready; resolve the user */
-    SYNC_IDS,     /* parent → child: the ids (struct eng_ids follows) */
-    SYNC_PTY,     /* child → parent: the pty master (fd attached) */
-    SYNC_ERROR,   /* child → parent: a step failed */
+    SYNC_MOUNTED = 1, /* child → parent: root ready; resolve the user */
+    SYNC_IDS,         /* parent → child: in the cgroups; the ids (struct eng_ids follows) */
+    SYNC_PTY,         /* child → parent: the pty master (fd attached) */
+    SYNC_ERROR,       /* child → parent: a step failed */
 };
 
 struct sync_msg {
@@ -514,10 +513,6 @@ child_main(struct child *c)
     const struct eng_launch *l = c->l;
     struct sync_msg m;
 
-    child_recv(c, SYNC_GO, &m);
-    /* In our cgroup now: a cgroup namespace makes it the container's root. */
-    if (unshare(CLONE_NEWCGROUP) < 0)
-        child_fail(c, errno, "cannot create the %s namespace", "cgroup");
     if ((l->clone_flags & CLONE_NEWUTS) &&
         ((l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) ||
          (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)))
@@ -536,6 +531,10 @@ child_main(struct child *c)
     setup_root(c);
     child_send(c, SYNC_MOUNTED, -1);
     child_recv(c, SYNC_IDS, &m);
+    /* The parent has placed us in our cgroups (it did while we mounted): a cgroup namespace
+     * now makes that cgroup the container's root. */
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(c, errno, "cannot create the %s namespace", "cgroup");
 
     for (size_t i = 0; i < l->nrlimits; i++)
         if (setrlimit(l->rlimits[i].resource, &l->rlimits[i].lim) < 0)
@@ -676,13 +675,11 @@ eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err
     struct sync_msg m;
     int pty = -1;
     bt_autoclose int rootfd = -1;
+    /* The v1 cgroups, while the child builds its root (writing cgroup.procs waits on the
+     * kernel for a millisecond or so): it runs nothing of the image before it has its ids,
+     * which come after. */
     if (l->attach && (r = l->attach(l->attach_ud, (pid_t) pid, err)) < 0)
         goto fail;
-    m = (struct sync_msg){ .kind = SYNC_GO };
-    if (write(sock, &m, sizeof m) != (ssize_t) sizeof m) {
-        r = bt_err_errno(err, -errno, "cannot talk to the container's process");
-        goto fail;
-    }
     for (;;) {
         r = recv_msg(sock, SPAWN_TIMEOUT_MS, &m, &pty);
         if (r == -ETIMEDOUT) {

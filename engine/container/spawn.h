@@ -8,8 +8,10 @@
  * The child runs between clone and execve in a copy of the daemon. It never allocates (another
  * thread of the daemon, a libcurl resolver, may have held the allocator's lock at clone time),
  * so every string and array it reads is made before the clone. Parent and child step through
- * setup on a socketpair: the parent places the child in its cgroups, then resolves the user
- * inside the child's root once it is mounted, then waits for exec (EOF) or the child's error.
+ * setup on a socketpair: the parent places the child in its v1 cgroups while the child mounts
+ * its root (on v2 the clone lands in the cgroup), resolves the user inside that root once it is
+ * mounted, and sends the ids; the child runs nothing of the image before it has them. Then the
+ * parent waits for exec (EOF) or the child's error.
  *
  * Blocking: eng_ctr_spawn() waits for the child's setup (a few ms; bounded by a timeout).
  */

@@ -80,6 +80,7 @@ struct eng_ctr_spec {
     char *hostname, *domainname;
     char **labels; /* "KEY=VALUE" */
     bool tty, stdin_open, init;
+    bool auto_remove; /* docker run --rm: removed when it exits (and at daemon start) */
     /* Security. */
     bool privileged, read_only, no_new_privileges;
     char **cap_add, **cap_drop; /* "NET_ADMIN", "CAP_NET_ADMIN", "ALL" */

@@ -470,7 +470,8 @@ find(struct orch_req *req, struct eng_ctr **ret, struct bt_err **err)
 }
 
 static int
-create_one(struct orch_req *req, json_t *warnings, struct eng_ctr **ret, struct bt_err **err)
+create_one(struct orch_req *req, bool auto_remove, json_t *warnings, struct eng_ctr **ret,
+           struct bt_err **err)
 {
     struct orch_daemon *d = req->d;
     const json_t *sj = json_object_get(req->args, "spec");
@@ -481,6 +482,7 @@ create_one(struct orch_req *req, json_t *warnings, struct eng_ctr **ret, struct 
     int r = orch_ctr_spec_from_json(sj, name, NULL, &spec, err);
     if (r < 0)
         return r;
+    spec.auto_remove = auto_remove;
     if (!spec.image) {
         eng_ctr_spec_release(&spec);
         return bt_err_set(err, BT_EUSAGE, "the container has no image");
@@ -529,7 +531,7 @@ op_create(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
     struct eng_ctr *c;
     json_t *warnings = json_array();
-    if (create_one(req, warnings, &c, err) < 0) {
+    if (create_one(req, false, warnings, &c, err) < 0) {
         json_decref(warnings);
         return -1;
     }
@@ -561,12 +563,12 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
     struct eng_ctr *c;
     json_t *warnings = json_array();
-    if (create_one(req, warnings, &c, err) < 0) {
+    bool detach = json_is_true(json_object_get(req->args, "detach"));
+    bool rm = json_is_true(json_object_get(req->args, "rm"));
+    if (create_one(req, rm, warnings, &c, err) < 0) {
         json_decref(warnings);
         return -1;
     }
-    bool detach = json_is_true(json_object_get(req->args, "detach"));
-    bool rm = json_is_true(json_object_get(req->args, "rm"));
     int stdin_fd = orch_req_take_fd(req, 0);
     int r = start_one(req->d, c, stdin_fd, err);
     if (stdin_fd >= 0)
@@ -588,8 +590,8 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
         *ret = json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings);
         return 0;
     }
-    orch_req_progress(req, json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name,
-                                     "warnings", warnings));
+    orch_req_progress(
+        req, json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings));
     wait_add(rt, req, WAIT_EXIT, true);
     return ORCH_OP_PENDING;
 }

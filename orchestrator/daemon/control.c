@@ -170,9 +170,18 @@ orch_conn_send(struct orch_conn *c, const json_t *msg, const int *fds, size_t nf
         c->marks = bt_xgrow(c->marks, &c->marks_cap, c->nmarks + 1, sizeof *c->marks);
         c->marks[c->nmarks++] = m;
     }
+    bool was_empty = evbuffer_get_length(c->out) == 0;
     if (evbuffer_add(c->out, line, len) < 0)
         return -ENOMEM;
-    event_add(c->ev_write, NULL);
+    /* A reply to an idle connection goes out now rather than at the loop's next turn: the
+     * work that follows it in the same callback (a container's removal) need not delay it.
+     * Errors and what does not fit are left to the write event. */
+    if (was_empty && c->nmarks == 0) {
+        int n = evbuffer_write(c->out, c->fd);
+        (void) n;
+    }
+    if (evbuffer_get_length(c->out) > 0)
+        event_add(c->ev_write, NULL);
     return 0;
 }
 
