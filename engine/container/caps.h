@@ -26,7 +26,7 @@ const char *eng_cap_name(int cap);
 /* The highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap; berth's own
  * highest when that file cannot be read). */
 int eng_caps_last(void);
-/* Every capability the running kernel has. */
+/* Every capability the kernel has that this process may still hold (its bounding set). */
 uint64_t eng_caps_all(void);
 
 /* The mask a container gets, with moby's TweakCapabilities rules: privileged → every

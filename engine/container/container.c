@@ -645,6 +645,101 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     return 0;
 }
 
+static int attach_cgroup(void *ud, pid_t pid, struct bt_err **err);
+
+/* "K=V" entries of add replace those of base with the same K, or are appended. A new array of
+ * new strings. */
+static char **
+env_merge(char *const *base, char *const *add)
+{
+    size_t nb = 0, na = 0, n = 0;
+    while (base && base[nb])
+        nb++;
+    while (add && add[na])
+        na++;
+    char **out = bt_xcalloc(nb + na + 1, sizeof *out);
+    for (size_t i = 0; i < nb; i++)
+        out[n++] = bt_xstrdup(base[i]);
+    for (size_t i = 0; i < na; i++) {
+        size_t klen = strcspn(add[i], "=");
+        size_t k = 0;
+        while (k < n && !(strncmp(out[k], add[i], klen) == 0 && out[k][klen] == '='))
+            k++;
+        if (k < n) {
+            free(out[k]);
+            out[k] = bt_xstrdup(add[i]);
+        } else {
+            out[n++] = bt_xstrdup(add[i]);
+        }
+    }
+    return out;
+}
+
+int
+eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct eng_ctr_exec_opts *o,
+             struct eng_ctr_exec_proc *ret, struct bt_err **err)
+{
+    if (c->status != ENG_CTR_RUNNING)
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is %s", c->name,
+                          c->status == ENG_CTR_PAUSED ? "paused" : "not running");
+    if (!o->argv || !o->argv[0])
+        return bt_err_set(err, BT_EUSAGE, "no command given to exec");
+    struct eng_ctr_proc proc = { 0 };
+    const json_t *image = json_object_get(c->config, "image");
+    int r = eng_ctr_proc_make(spec, json_object_get(image, "config"), &proc, err);
+    if (r < 0)
+        return r;
+    /* Docker's exec environment: the container's, HOSTNAME, then the exec's own. */
+    char hn[80];
+    snprintf(hn, sizeof hn, "HOSTNAME=%s", spec->hostname ? spec->hostname : "");
+    if (!spec->hostname)
+        snprintf(hn, sizeof hn, "HOSTNAME=%.12s", c->id);
+    char *const host_env[] = { hn, NULL };
+    char **env1 = env_merge(proc.env, host_env);
+    char **env = env_merge(env1, o->env);
+    for (size_t i = 0; env1[i]; i++)
+        free(env1[i]);
+    free(env1);
+    struct eng_lrlimit *rl = bt_xcalloc(spec->nulimits + 1, sizeof *rl);
+    for (size_t i = 0; i < spec->nulimits; i++)
+        rl[i] = (struct eng_lrlimit){ spec->ulimits[i].resource,
+                                      { spec->ulimits[i].soft, spec->ulimits[i].hard } };
+    int join =
+        CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+    struct eng_launch l = {
+        .argv = o->argv,
+        .envp = env,
+        .cwd = o->workdir ? o->workdir : proc.cwd,
+        .user = o->user ? o->user : proc.user,
+        .group_add = spec->group_add,
+        .rlimits = rl,
+        .nrlimits = spec->nulimits,
+        .caps = o->privileged ? eng_caps_all() : proc.caps,
+        .caps_last = eng_caps_last(),
+        .no_new_privs = spec->no_new_privileges,
+        .seccomp = o->privileged ? NULL : o->seccomp,
+        .tty = o->tty,
+        .stdio = { o->stdio[0], o->stdio[1], o->stdio[2] },
+        .init_fd = -1,
+        .cgroup_fd = c->cgroup ? eng_cgroup_v2_dirfd(c->cgroup) : -1,
+        .attach = c->cgroup ? attach_cgroup : NULL,
+        .attach_ud = c->cgroup,
+        .join_pidfd = c->pidfd,
+        .join_ns = join,
+    };
+    struct eng_spawned sp;
+    r = eng_ctr_exec_spawn(&l, c->pid, &sp, err);
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
+    free(env);
+    free(rl);
+    eng_ctr_proc_release(&proc);
+    if (r < 0)
+        return r;
+    *ret = (struct eng_ctr_exec_proc){ sp.pid, sp.pidfd, sp.pty_master };
+    return 0;
+}
+
 static int
 attach_cgroup(void *ud, pid_t pid, struct bt_err **err)
 {

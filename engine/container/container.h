@@ -104,6 +104,25 @@ struct eng_ctr_io {
 int eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
                   const struct eng_ctr_start_opts *o, struct eng_ctr_io *ret_io,
                   struct bt_err **err);
+/* An extra process in a running container (docker exec). */
+struct eng_ctr_exec_opts {
+    char *const *argv;   /* required */
+    char *const *env;    /* "K=V" added over the container's; may be NULL */
+    const char *user;    /* NULL: the container's */
+    const char *workdir; /* NULL: the container's */
+    bool tty, privileged;
+    const struct eng_bpf *seccomp; /* the container's filter (NULL: none; ignored if privileged) */
+    int stdio[3];                  /* without tty; -1: /dev/null */
+};
+struct eng_ctr_exec_proc {
+    pid_t pid;
+    int pidfd;
+    int pty_master; /* with tty */
+};
+int eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec,
+                 const struct eng_ctr_exec_opts *o, struct eng_ctr_exec_proc *ret,
+                 struct bt_err **err);
+
 /* The process ended with wait status; records exit code, OOM and time, frees the cgroup. */
 void eng_ctr_exited(struct eng_ctr_store *s, struct eng_ctr *c, int status);
 /* Signal the container's process (or, with all, every process of its cgroup). */

@@ -48,6 +48,7 @@
 
 enum sync_kind {
     SYNC_MOUNTED = 1, /* child → parent: root ready; resolve the user */
+    SYNC_PID,         /* exec's intermediate → parent: the process's pid (in err) */
     SYNC_IDS,         /* parent → child: in the cgroups; the ids (struct eng_ids follows) */
     SYNC_PTY,         /* child → parent: the pty master (fd attached) */
     SYNC_ERROR,       /* child → parent: a step failed */
@@ -507,11 +508,61 @@ exec_command(struct child *c, char *const *argv, char *const *envp)
     child_fail(c, first_err, "exec '%s'", cmd);
 }
 
+static _Noreturn void child_become(struct child *c, const struct eng_ids *ids);
+
+/* exec: join the container's namespaces, then start the process as a sibling (CLONE_PARENT:
+ * the daemon's child, inside the container's pid namespace, which setns only gives to
+ * children). This intermediate reports the pid and ends. */
+static _Noreturn void
+child_join(struct child *c)
+{
+    const struct eng_launch *l = c->l;
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        child_fail(c, errno, "cannot make the %s undumpable", "exec process");
+    if (syscall(SYS_setns, l->join_pidfd, l->join_ns) < 0)
+        child_fail(c, errno, "cannot enter the container's %s", "namespaces");
+    struct clone_args ca = { .flags = CLONE_PARENT, .exit_signal = 0 };
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0)
+        child_fail(c, errno, "cannot start the process in the %s", "container");
+    if (pid > 0) {
+        struct sync_msg m = { .kind = SYNC_PID, .err = (int) pid };
+        (void) !write(c->sock, &m, sizeof m);
+        _exit(0);
+    }
+    struct sync_msg m;
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        child_fail(c, errno, "cannot make the %s undumpable", "exec process");
+    child_recv(c, SYNC_IDS, &m);
+    /* setns(CLONE_NEWNS) put us at the container's root. */
+    c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->rootfd < 0)
+        child_fail(c, errno, "cannot open %s", "the container's root");
+    if (l->tty) {
+        int ptmx = (int) openat2_in(c->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0,
+                                    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+        int unlock = 0, n = -1;
+        if (ptmx < 0 || ioctl(ptmx, TIOCSPTLCK, &unlock) < 0 || ioctl(ptmx, TIOCGPTN, &n) < 0)
+            child_fail(c, errno, "cannot open %s", "a terminal in the container");
+        c->pty_slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (c->pty_slave < 0)
+            child_fail(c, errno, "cannot open %s", "the terminal's peer");
+        snprintf(c->pts_path, sizeof c->pts_path, "/dev/pts/%d", n);
+        child_send(c, SYNC_PTY, ptmx);
+        close(ptmx);
+    }
+    child_become(c, &m.ids);
+}
+
 static _Noreturn void
 child_main(struct child *c)
 {
     const struct eng_launch *l = c->l;
     struct sync_msg m;
+    /* Until execve this is a copy of the daemon: nothing in the container may read it
+     * (ptrace, /proc/PID/mem). execve makes the new program dumpable again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        child_fail(c, errno, "cannot make the %s undumpable", "setup process");
 
     if ((l->clone_flags & CLONE_NEWUTS) &&
         ((l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) ||
@@ -535,7 +586,15 @@ child_main(struct child *c)
      * now makes that cgroup the container's root. */
     if (unshare(CLONE_NEWCGROUP) < 0)
         child_fail(c, errno, "cannot create the %s namespace", "cgroup");
+    child_become(c, &m.ids);
+}
 
+/* From the ids to execve: limits, streams, capabilities, user, seccomp. Shared by the first
+ * process and by exec. */
+static _Noreturn void
+child_become(struct child *c, const struct eng_ids *ids)
+{
+    const struct eng_launch *l = c->l;
     for (size_t i = 0; i < l->nrlimits; i++)
         if (setrlimit(l->rlimits[i].resource, &l->rlimits[i].lim) < 0)
             child_fail(c, errno, "cannot set a resource limit");
@@ -577,10 +636,10 @@ child_main(struct child *c)
     int r;
     if (l->seccomp && !l->no_new_privs && (r = eng_seccomp_load(l->seccomp)) < 0)
         child_fail(c, -r, "cannot load the %s filter", "seccomp");
-    if (setgroups(m.ids.ngroups, m.ids.groups) < 0)
+    if (setgroups(ids->ngroups, ids->groups) < 0)
         child_fail(c, errno, "cannot set the supplementary %s", "groups");
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(m.ids.gid, m.ids.gid, m.ids.gid) < 0 ||
-        setresuid(m.ids.uid, m.ids.uid, m.ids.uid) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(ids->gid, ids->gid, ids->gid) < 0 ||
+        setresuid(ids->uid, ids->uid, ids->uid) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
         child_fail(c, errno, "cannot switch to user '%s'", l->user ? l->user : "root");
     if (chdir(l->cwd) < 0)
         child_fail(c, errno, "cannot enter the working directory '%s'", l->cwd);
@@ -645,12 +704,67 @@ kill_child(pid_t pid, int pidfd)
         ;
 }
 
+/* Read messages until one of kind until (returns 1 with it in *m) or, with until 0, until EOF
+ * (execve happened: returns 0). A pty on the way is kept in *pty; a child's error is returned
+ * as one. */
+static int
+wait_msg(int sock, int until, struct sync_msg *m, int *pty, struct bt_err **err)
+{
+    for (;;) {
+        int r = recv_msg(sock, SPAWN_TIMEOUT_MS, m, pty);
+        if (r == -ETIMEDOUT)
+            return bt_err_set(err, ETIMEDOUT, "the container's setup took over %d s",
+                              SPAWN_TIMEOUT_MS / 1000);
+        if (r < 0)
+            return bt_err_errno(err, r, "cannot talk to the container's process");
+        if (r == 0) {
+            if (until == 0)
+                return 0;
+            return bt_err_set(err, EIO, "the container's process died during setup");
+        }
+        if (m->kind == SYNC_ERROR)
+            return child_error(m, err);
+        if (m->kind == until)
+            return 1;
+    }
+}
+
+/* Resolve the user in the container's own /etc (seen through /proc/ROOT_PID/root), send the
+ * ids, wait for execve. */
+static int
+send_ids_and_wait(int sock, const struct eng_launch *l, pid_t root_pid, int *pty,
+                  struct eng_ids *ret_ids, struct bt_err **err)
+{
+    char root[64];
+    snprintf(root, sizeof root, "/proc/%d/root", (int) root_pid);
+    bt_autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return bt_err_errno(err, -errno, "cannot open '%s'", root);
+    struct sync_msg m = { .kind = SYNC_IDS };
+    int r = eng_user_resolve(rootfd, l->user ? l->user : "0", l->group_add, &m.ids, err);
+    if (r < 0)
+        return r;
+    *ret_ids = m.ids;
+    if (write(sock, &m, sizeof m) != (ssize_t) sizeof m)
+        return bt_err_errno(err, -errno, "cannot talk to the container's process");
+    r = wait_msg(sock, 0, &m, pty, err);
+    return r < 0 ? r : 0;
+}
+
+static int
+sockpair(int sv[2], struct bt_err **err)
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return bt_err_errno(err, -errno, "cannot create a socket pair");
+    return 0;
+}
+
 int
 eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return bt_err_errno(err, -errno, "cannot create a socket pair");
+    if (sockpair(sv, err) < 0)
+        return -1;
     bt_autoclose int sock = sv[0];
     struct child c = { .l = l, .sock = sv[1], .rootfd = -1, .pty_slave = -1 };
 
@@ -674,60 +788,15 @@ eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err
     int r;
     struct sync_msg m;
     int pty = -1;
-    bt_autoclose int rootfd = -1;
+    struct eng_ids ids;
     /* The v1 cgroups, while the child builds its root (writing cgroup.procs waits on the
      * kernel for a millisecond or so): it runs nothing of the image before it has its ids,
      * which come after. */
     if (l->attach && (r = l->attach(l->attach_ud, (pid_t) pid, err)) < 0)
         goto fail;
-    for (;;) {
-        r = recv_msg(sock, SPAWN_TIMEOUT_MS, &m, &pty);
-        if (r == -ETIMEDOUT) {
-            r = bt_err_set(err, ETIMEDOUT, "the container's setup took over %d s",
-                           SPAWN_TIMEOUT_MS / 1000);
-            goto fail;
-        }
-        if (r < 0) {
-            r = bt_err_errno(err, r, "cannot talk to the container's process");
-            goto fail;
-        }
-        if (r == 0) {
-            r = bt_err_set(err, EIO, "the container's process died during setup");
-            goto fail;
-        }
-        if (m.kind == SYNC_ERROR) {
-            r = child_error(&m, err);
-            goto fail;
-        }
-        if (m.kind == SYNC_MOUNTED)
-            break;
-    }
-    /* Resolve the user in the container's own /etc, seen through /proc/PID/root. */
-    char root[64];
-    snprintf(root, sizeof root, "/proc/%ld/root", pid);
-    rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) {
-        r = bt_err_errno(err, -errno, "cannot open '%s'", root);
+    if ((r = wait_msg(sock, SYNC_MOUNTED, &m, &pty, err)) < 0 ||
+        (r = send_ids_and_wait(sock, l, (pid_t) pid, &pty, &ids, err)) < 0)
         goto fail;
-    }
-    m = (struct sync_msg){ .kind = SYNC_IDS };
-    if ((r = eng_user_resolve(rootfd, l->user ? l->user : "0", l->group_add, &m.ids, err)) < 0)
-        goto fail;
-    struct eng_ids ids = m.ids;
-    if (write(sock, &m, sizeof m) != (ssize_t) sizeof m) {
-        r = bt_err_errno(err, -errno, "cannot talk to the container's process");
-        goto fail;
-    }
-    r = recv_msg(sock, SPAWN_TIMEOUT_MS, &m, NULL);
-    if (r > 0 && m.kind == SYNC_ERROR) {
-        r = child_error(&m, err);
-        goto fail;
-    }
-    if (r != 0) {
-        r = r < 0 ? bt_err_errno(err, r, "cannot start the container's process")
-                  : bt_err_set(err, EPROTO, "the container's process said something unexpected");
-        goto fail;
-    }
     *ret =
         (struct eng_spawned){ .pid = (pid_t) pid, .pidfd = pidfd, .pty_master = pty, .ids = ids };
     return 0;
@@ -735,6 +804,66 @@ fail:
     kill_child((pid_t) pid, pidfd);
     if (pidfd >= 0)
         close(pidfd);
+    if (pty >= 0)
+        close(pty);
+    return r;
+}
+
+int
+eng_ctr_exec_spawn(const struct eng_launch *l, pid_t root_pid, struct eng_spawned *ret,
+                   struct bt_err **err)
+{
+    int sv[2];
+    if (sockpair(sv, err) < 0)
+        return -1;
+    bt_autoclose int sock = sv[0];
+    struct child c = { .l = l, .sock = sv[1], .rootfd = -1, .pty_slave = -1 };
+    /* The intermediate goes straight into the container's v2 cgroup; the process inherits
+     * it. */
+    struct clone_args ca = {
+        .flags = l->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0,
+        .exit_signal = SIGCHLD,
+        .cgroup = (uint64_t) (l->cgroup_fd >= 0 ? l->cgroup_fd : 0),
+    };
+    long mid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (mid == 0) {
+        close(sock);
+        child_join(&c);
+    }
+    close(sv[1]);
+    if (mid < 0)
+        return bt_err_errno(err, -errno, "cannot create a process for exec");
+    struct sync_msg m;
+    int pty = -1, pidfd = -1;
+    pid_t pid = 0;
+    int r = wait_msg(sock, SYNC_PID, &m, NULL, err);
+    /* The intermediate ends at once; reap it here so the loop never sees it. */
+    while (waitpid((pid_t) mid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return r;
+    pid = (pid_t) m.err;
+    /* A child of ours (CLONE_PARENT): its pid cannot be reused before we reap it. */
+    pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+        r = bt_err_errno(err, -errno, "cannot open the exec process");
+        goto fail;
+    }
+    struct eng_ids ids;
+    if ((l->attach && (r = l->attach(l->attach_ud, pid, err)) < 0) ||
+        (r = send_ids_and_wait(sock, l, root_pid, &pty, &ids, err)) < 0)
+        goto fail;
+    *ret = (struct eng_spawned){ .pid = pid, .pidfd = pidfd, .pty_master = pty, .ids = ids };
+    return 0;
+fail:
+    if (pidfd >= 0) {
+        kill_child(pid, pidfd);
+        close(pidfd);
+    } else if (pid > 0) {
+        (void) kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+    }
     if (pty >= 0)
         close(pty);
     return r;

@@ -90,6 +90,9 @@ struct eng_launch {
     int stdio[3]; /* stdin, stdout, stderr; -1: /dev/null. Unused with tty. */
     int init_fd;  /* berth-init (a sealed memfd) or -1 */
     char *const *init_argv;
+    /* exec only: the container's PID 1 (a pidfd) and the namespaces to join (CLONE_NEW*). */
+    int join_pidfd;
+    int join_ns;
 };
 
 struct eng_spawned {
@@ -102,3 +105,11 @@ struct eng_spawned {
 /* Start the container. On success the process runs (execve happened) and ret owns pidfd and
  * pty_master. On failure nothing is left running (the child is killed and reaped). */
 int eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err);
+/* Start another process in a running container (exec): it joins the namespaces l names
+ * through join_pidfd, is placed in the container's cgroups, and becomes l's user with l's
+ * capabilities and seccomp filter. root_pid is the container's PID 1, whose root holds the
+ * /etc/passwd the user is resolved in. Only argv, envp, cwd, user, group_add, rlimits, caps,
+ * no_new_privs, seccomp, tty, stdio, cgroup_fd and attach are read. The process is a child of
+ * the caller. */
+int eng_ctr_exec_spawn(const struct eng_launch *l, pid_t root_pid, struct eng_spawned *ret,
+                       struct bt_err **err);

@@ -162,6 +162,9 @@ int cli_client_call(struct cli_client *c, const char *op, json_t *args_steal, cl
 int cli_client_call_fds(struct cli_client *c, const char *op, json_t *args_steal, const int *fds,
                         size_t nfds, cli_progress_fn fn, void *userdata, json_t **ret_result,
                         struct bt_err **err);
+/* The oldest descriptor the daemon sent and nobody took yet (the caller owns it), or -1. A
+ * message's descriptors arrive with it, so a progress callback can take its own. */
+int cli_client_take_fd(struct cli_client *c);
 pid_t cli_client_daemon_pid(const struct cli_client *c);
 const char *cli_client_daemon_version(const struct cli_client *c);
 struct cli_client *cli_client_free(struct cli_client *c);

@@ -63,6 +63,17 @@ cli_client_free(struct cli_client *c)
     return NULL;
 }
 
+int
+cli_client_take_fd(struct cli_client *c)
+{
+    if (c->nfds == 0)
+        return -1;
+    int fd = c->fds[0];
+    memmove(c->fds, c->fds + 1, (c->nfds - 1) * sizeof *c->fds);
+    c->nfds--;
+    return fd;
+}
+
 pid_t
 cli_client_daemon_pid(const struct cli_client *c)
 {

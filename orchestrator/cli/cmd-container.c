@@ -6,6 +6,9 @@
  * the orchestrator sends for a Compose service, so both paths meet in one parser in the daemon.
  */
 #include <errno.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include "engine/base/arena.h"
 #include "engine/base/base64.h"
 #include "engine/base/buf.h"
+#include "engine/base/fileio.h"
 #include "engine/base/parse.h"
 #include "engine/base/path.h"
 #include "orchestrator/cli/cli.h"
@@ -738,8 +742,163 @@ cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     return r < 0 ? -1 : 0;
 }
 
+/* ---- exec ---- */
+
+struct tty_ctx {
+    struct cli_client *client;
+    bool raw;
+};
+
+static volatile sig_atomic_t winch_seen;
+
+static void
+on_winch(int sig)
+{
+    (void) sig;
+    winch_seen = 1;
+}
+
+static void
+copy_winsize(int master)
+{
+    struct winsize ws;
+    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+        (void) ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* The pty's master came: connect it to this terminal until the process closes it. Raw mode
+ * is restored on every way out of here. */
+static void
+on_exec_tty(const struct orch_msg *m, void *ud)
+{
+    struct tty_ctx *t = ud;
+    (void) m;
+    int master = cli_client_take_fd(t->client);
+    if (master < 0)
+        return;
+    struct termios saved;
+    bool raw = t->raw && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (raw) {
+        struct termios tio = saved;
+        cfmakeraw(&tio);
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+    }
+    struct sigaction sa = { .sa_handler = on_winch }, old;
+    sigaction(SIGWINCH, &sa, &old);
+    copy_winsize(master);
+    bool in_open = true;
+    char buf[16384];
+    for (;;) {
+        if (winch_seen) {
+            winch_seen = 0;
+            copy_winsize(master);
+        }
+        struct pollfd p[2] = { { .fd = master, .events = POLLIN },
+                               { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[0].revents) {
+            ssize_t n = read(master, buf, sizeof buf);
+            if (n <= 0)
+                break; /* EIO: the last holder of the terminal's other side is gone */
+            if (bt_write_all(STDOUT_FILENO, buf, (size_t) n) < 0)
+                break;
+        }
+        if (p[1].revents) {
+            ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+            if (n <= 0)
+                in_open = false;
+            else if (bt_write_all(master, buf, (size_t) n) < 0)
+                break;
+        }
+    }
+    sigaction(SIGWINCH, &old, NULL);
+    if (raw)
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    close(master);
+}
+
+static const struct cli_opt exec_opts[] = {
+    { "detach", 'd', NULL, "Detached mode: run command in the background", NULL, 0 },
+    { "interactive", 'i', NULL, "Keep STDIN open even if not attached", NULL, 0 },
+    { "tty", 't', NULL, "Allocate a pseudo-TTY", NULL, 0 },
+    { "user", 'u', "USER", "Username or UID (format: <name|uid>[:<group|gid>])", NULL, 0 },
+    { "workdir", 'w', "DIR", "Working directory inside the container", NULL, 0 },
+    { "env", 'e', "KEY=VALUE", "Set environment variables", NULL, CLI_OPT_REPEAT },
+    { "privileged", 0, NULL, "Give extended privileges to the command", NULL, 0 },
+};
+static const struct cli_usage exec_usage = { "container exec",
+                                             "[OPTIONS] CONTAINER COMMAND [ARG...]",
+                                             "Execute a command in a running container" };
+
+static int
+cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
+{
+    struct cli_args a;
+    int r = cli_args_parse(&a, exec_opts, BT_ARRAY_SIZE(exec_opts), argc, argv,
+                           CLI_PARSE_STOP_AT_POSITIONAL, &exec_usage, err);
+    if (r != 0)
+        return r < 0 ? r : 0;
+    if (a.npos < 2) {
+        cli_args_release(&a);
+        return bt_err_set(err, BT_EUSAGE, "'berth container exec' needs a container and a command");
+    }
+    bool tty = cli_args_has(&a, "tty"), interactive = cli_args_has(&a, "interactive");
+    bool detach = cli_args_has(&a, "detach");
+    json_t *cmd = json_array();
+    for (size_t i = 1; i < a.npos; i++)
+        json_array_append_new(cmd, json_string(a.pos[i]));
+    json_t *env = json_array();
+    const char *v;
+    for (size_t i = 0; (v = cli_args_nth(&a, "env", i)); i++) {
+        if (!strchr(v, '=')) {
+            const char *val = getenv(v);
+            if (val)
+                json_array_append_new(env, json_sprintf("%s=%s", v, val));
+        } else {
+            json_array_append_new(env, json_string(v));
+        }
+    }
+    json_t *args = json_pack("{s:s, s:o, s:o, s:b, s:b, s:b, s:b}", "name", a.pos[0], "cmd", cmd,
+                             "env", env, "tty", tty, "stdin", interactive && !detach, "detach",
+                             detach, "privileged", cli_args_has(&a, "privileged"));
+    if ((v = cli_args_get(&a, "user")))
+        json_object_set_new(args, "user", json_string(v));
+    if ((v = cli_args_get(&a, "workdir")))
+        json_object_set_new(args, "workdir", json_string(v));
+    cli_args_release(&a);
+    struct cli_client *c = NULL;
+    if (cli_client_open(ctx, true, &c, err) < 0) {
+        json_decref(args);
+        return -1;
+    }
+    json_t *res = NULL;
+    if (tty) {
+        struct tty_ctx t = { .client = c, .raw = interactive && isatty(STDIN_FILENO) };
+        r = cli_client_call(c, "container.exec", args, detach ? NULL : on_exec_tty, &t, &res, err);
+    } else if (detach) {
+        r = cli_client_call(c, "container.exec", args, NULL, NULL, &res, err);
+    } else {
+        /* The process gets our own streams: its bytes never pass through the daemon. */
+        int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+        bool in = interactive;
+        r = cli_client_call_fds(c, "container.exec", args, in ? fds : fds + 1, in ? 3 : 2, NULL,
+                                NULL, &res, err);
+    }
+    cli_client_free(c);
+    if (r < 0)
+        return -1;
+    int code = detach ? 0 : (int) json_integer_value(json_object_get(res, "exit_code"));
+    json_decref(res);
+    return code;
+}
+
 static const struct cli_cmd subs[] = {
     { "create", cmd_create, "Create a new container" },
+    { "exec", cmd_exec, "Execute a command in a running container" },
     { "inspect", cmd_inspect, "Display detailed information on one or more containers" },
     { "kill", cmd_kill, "Kill one or more running containers" },
     { "list", cmd_ls, "List containers (alias of ls)" },

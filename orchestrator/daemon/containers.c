@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct orch_ctrs {
     struct eng_bpf seccomp_default; /* compiled for the default capability set */
     uint64_t seccomp_default_caps;
     bool seccomp_default_ok;
+    struct exec_wait *execs; /* exec processes not reaped yet */
 };
 
 static int64_t
@@ -786,13 +788,141 @@ op_logs(struct orch_req *req, json_t **ret, struct bt_err **err)
     return 0;
 }
 
+/* ---- exec ---- */
+
+/* One exec process: its reply goes out when it is reaped. */
+struct exec_wait {
+    struct orch_req *req;
+    int pidfd;
+    pid_t pid;
+    struct exec_wait *next; /* orch_ctrs.execs */
+};
+
+static void
+on_exec_reaped(struct orch_daemon *d, pid_t pid, int status, void *ud)
+{
+    (void) pid;
+    struct exec_wait *w = ud;
+    for (struct exec_wait **pw = &d->ctrs->execs; *pw; pw = &(*pw)->next)
+        if (*pw == w) {
+            *pw = w->next;
+            break;
+        }
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (w->req)
+        orch_req_finish(w->req, 0, json_pack("{s:i}", "exit_code", code), NULL);
+    close(w->pidfd);
+    free(w);
+}
+
+static char **
+strv_from_json(const json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    char **v = bt_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        v[i] = bt_xstrdup(s ? s : "");
+    }
+    return v;
+}
+
+static void
+strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* docker exec. Without a tty the client's own stdin (when interactive), stdout and stderr
+ * come with the request and become the process's: its bytes never pass through the daemon.
+ * With a tty the pty's master goes back to the client in a progress message. The reply
+ * carries the exit code (at once with detach). */
+static int
+op_exec(struct orch_req *req, json_t **ret, struct bt_err **err)
+{
+    struct eng_ctr *c;
+    if (find(req, &c, err) < 0)
+        return -1;
+    const json_t *cmd = json_object_get(req->args, "cmd");
+    if (!json_is_array(cmd) || json_array_size(cmd) == 0)
+        return bt_err_set(err, BT_EUSAGE, "argument 'cmd' is missing");
+    bool tty = json_is_true(json_object_get(req->args, "tty"));
+    bool detach = json_is_true(json_object_get(req->args, "detach"));
+    bool with_stdin = json_is_true(json_object_get(req->args, "stdin"));
+    struct eng_ctr_spec spec = { 0 };
+    if (spec_of(c, &spec, err) < 0)
+        return -1;
+    char **argv = strv_from_json(cmd);
+    char **env = strv_from_json(json_object_get(req->args, "env"));
+    struct eng_ctr_exec_opts o = {
+        .argv = argv,
+        .env = env,
+        .user = json_string_value(json_object_get(req->args, "user")),
+        .workdir = json_string_value(json_object_get(req->args, "workdir")),
+        .tty = tty,
+        .privileged = json_is_true(json_object_get(req->args, "privileged")),
+        .stdio = { -1, -1, -1 },
+    };
+    if (!tty) {
+        size_t k = 0;
+        if (with_stdin)
+            o.stdio[0] = orch_req_take_fd(req, k++);
+        o.stdio[1] = orch_req_take_fd(req, k++);
+        o.stdio[2] = orch_req_take_fd(req, k++);
+    }
+    int r = 0;
+    if (o.workdir && o.workdir[0] != '/')
+        r = bt_err_set(err, BT_EUSAGE, "the working directory '%s' is not absolute", o.workdir);
+    struct eng_bpf own = { 0 };
+    const struct eng_bpf *filter = NULL;
+    struct eng_ctr_proc proc = { 0 };
+    if (r == 0)
+        r = eng_ctr_proc_make(&spec, json_object_get(json_object_get(c->config, "image"), "config"),
+                              &proc, err);
+    if (r == 0 && !o.privileged)
+        r = seccomp_for(req->d->ctrs, &spec, proc.caps, &own, &filter, err);
+    o.seccomp = filter;
+    struct eng_ctr_exec_proc p = { .pty_master = -1 };
+    if (r == 0)
+        r = eng_ctr_exec(c, &spec, &o, &p, err);
+    for (int i = 0; i < 3; i++)
+        if (o.stdio[i] >= 0)
+            close(o.stdio[i]);
+    eng_bpf_release(&own);
+    eng_ctr_proc_release(&proc);
+    eng_ctr_spec_release(&spec);
+    strv_free(argv);
+    strv_free(env);
+    if (r < 0)
+        return bt_err_wrap(err, "exec in container '%s'", c->name);
+    struct exec_wait *w = bt_xcalloc(1, sizeof *w);
+    w->pidfd = p.pidfd;
+    w->pid = p.pid;
+    w->next = req->d->ctrs->execs;
+    req->d->ctrs->execs = w;
+    orch_children_watch(req->d, p.pid, on_exec_reaped, w);
+    if (p.pty_master >= 0) {
+        orch_req_progress_fds(req, json_pack("{s:i}", "pid", (int) p.pid), &p.pty_master, 1);
+        close(p.pty_master);
+    }
+    if (detach) {
+        *ret = json_pack("{s:i}", "pid", (int) p.pid);
+        return 0;
+    }
+    w->req = orch_req_defer(req);
+    return ORCH_OP_PENDING;
+}
+
 const struct orch_op orch_container_ops[] = {
-    { "container.create", op_create }, { "container.inspect", op_inspect },
-    { "container.kill", op_kill },     { "container.list", op_list },
-    { "container.logs", op_logs },     { "container.pause", op_pause },
-    { "container.rm", op_rm },         { "container.run", op_run },
-    { "container.start", op_start },   { "container.stop", op_stop },
-    { "container.unpause", op_pause }, { "container.wait", op_wait },
+    { "container.create", op_create },   { "container.exec", op_exec },
+    { "container.inspect", op_inspect }, { "container.kill", op_kill },
+    { "container.list", op_list },       { "container.logs", op_logs },
+    { "container.pause", op_pause },     { "container.rm", op_rm },
+    { "container.run", op_run },         { "container.start", op_start },
+    { "container.stop", op_stop },       { "container.unpause", op_pause },
+    { "container.wait", op_wait },
 };
 const size_t orch_ncontainer_ops = BT_ARRAY_SIZE(orch_container_ops);
 
@@ -846,6 +976,15 @@ orch_containers_close(struct orch_daemon *d)
             free(rt);
             c->owner = NULL;
         }
+    }
+    /* Exec processes died with their containers' pid namespaces; reap and answer them. */
+    while (cs->execs) {
+        struct exec_wait *w = cs->execs;
+        (void) syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+        int status = 0;
+        while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        on_exec_reaped(d, w->pid, status, w);
     }
     cs->store = eng_ctr_store_free(cs->store);
     cs->cg = eng_cgroup_host_free(cs->cg);

@@ -25,9 +25,9 @@ struct orch_ctr_spec_ctx {
     const char *project_dir; /* relative seccomp profiles are read from here */
 };
 
-/* Fill *ret from service; name (may be NULL) becomes ret->name. ctx may be NULL (then "service:X" forms and
- * relative seccomp paths are errors). *ret is written only on success; the caller releases it
- * with eng_ctr_spec_release(). */
+/* Fill *ret from service; name (may be NULL) becomes ret->name. ctx may be NULL (then "service:X"
+ * forms and relative seccomp paths are errors). *ret is written only on success; the caller
+ * releases it with eng_ctr_spec_release(). */
 int orch_ctr_spec_from_json(const json_t *service, const char *name,
                             const struct orch_ctr_spec_ctx *ctx, struct eng_ctr_spec *ret,
                             struct bt_err **err);

@@ -118,6 +118,8 @@ void orch_ops_dispatch(struct orch_req *req);
 struct orch_req *orch_req_defer(struct orch_req *req);
 /* Send a progress message (data stolen); nothing when the client is gone. */
 void orch_req_progress(struct orch_req *req, json_t *data_steal);
+/* The same with descriptors (duplicated for sending; the caller keeps its own). */
+void orch_req_progress_fds(struct orch_req *req, json_t *data_steal, const int *fds, size_t nfds);
 /* Send the reply (r >= 0, result stolen; NULL: {}) or the error (r < 0, err taken), then free
  * the deferred request. */
 void orch_req_finish(struct orch_req *req, int r, json_t *result_steal, struct bt_err *err);

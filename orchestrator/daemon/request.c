@@ -44,6 +44,19 @@ orch_req_progress(struct orch_req *req, json_t *data_steal)
 }
 
 void
+orch_req_progress_fds(struct orch_req *req, json_t *data_steal, const int *fds, size_t nfds)
+{
+    if (orch_conn_is_dead(req->conn)) {
+        json_decref(data_steal);
+        return;
+    }
+    json_t *msg = orch_msg_progress(req->id, data_steal);
+    json_object_set_new(msg, "fds", json_integer((json_int_t) nfds));
+    (void) orch_conn_send(req->conn, msg, fds, nfds);
+    json_decref(msg);
+}
+
+void
 orch_req_send_error(struct orch_req *req, const struct bt_err *err)
 {
     bt_autofree char *text = bt_err_text(err);

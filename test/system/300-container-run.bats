@@ -158,3 +158,26 @@ teardown() {
     assert_no_mounts
     assert_no_cgroup "${ids[@]}"
 }
+
+@test "container exec: same namespaces, env, user, workdir, capabilities and seccomp; exit codes" {
+    run_berth container run -d --name target -e FOO=bar -h box busybox sleep 1000
+    run_berth container exec target sh -c 'echo "$FOO $(hostname) $(cat /proc/1/cmdline | tr "\0" " ")"'
+    [ "$output" = "bar box sleep 1000 " ] || { echo "got '$output'"; return 1; }
+    run_berth container exec target grep -E '^(CapEff|CapBnd|Seccomp):' /proc/self/status
+    [[ "$output" == *"CapEff:	00000000a80425fb"* ]] && [[ "$output" == *"Seccomp:	2"* ]]
+    run_berth container exec -u nobody -w /tmp -e X=1 target sh -c 'id -u; pwd; echo $X $FOO'
+    [ "${lines[0]}" = 65534 ] && [ "${lines[1]}" = /tmp ] && [ "${lines[2]}" = "1 bar" ]
+    run_berth -5 container exec target sh -c 'exit 5'
+    output=$(echo piped | "$BERTH" container exec -i target cat)
+    [ "$output" = piped ]
+    run_berth container exec target cat /proc/self/cgroup
+    [[ "$output" != *berth* ]] || { echo "exec is outside the container's cgroup namespace"; return 1; }
+    run_berth container exec --privileged target grep ^Seccomp: /proc/self/status
+    [[ "$output" == *0 ]]
+    run_berth '!' container exec target no-such-command
+    [[ "$output" == *no-such-command*"not found"* ]]
+    run_berth container stop target
+    run_berth '!' container exec target true
+    [[ "$output" == *"not running"* ]]
+    run_berth container rm target
+}
