@@ -53,6 +53,8 @@ const char *cg_ctrl_name(enum cg_ctrl c);
 
 /* Write val to dir/file (opened without O_CREAT: a missing file is a missing feature). */
 int cg_write(const char *dir, const char *file, const char *val, struct bt_err **err);
+/* A number, in decimal. */
+int cg_write_i64(const char *dir, const char *file, int64_t v, struct bt_err **err);
 /* Read dir/file whole (64 KiB at most); caller frees. -errno, no message. */
 int cg_read(const char *dir, const char *file, char **ret);
 bool cg_has_file(const char *dir, const char *file);

@@ -88,21 +88,13 @@ cg_v1_cpuset_init(const char *parent_dir, const char *dir, struct bt_err **err)
 }
 
 static int
-write_i64(const char *dir, const char *file, int64_t v, struct bt_err **err)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    return cg_write(dir, file, buf, err);
-}
-
-static int
 apply_memory(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **err)
 {
     int r;
-    if (l->mem_limit && (r = write_i64(dir, "memory.limit_in_bytes", l->mem_limit, err)) < 0)
+    if (l->mem_limit && (r = cg_write_i64(dir, "memory.limit_in_bytes", l->mem_limit, err)) < 0)
         return r;
     if (l->mem_reservation &&
-        (r = write_i64(dir, "memory.soft_limit_in_bytes", l->mem_reservation, err)) < 0)
+        (r = cg_write_i64(dir, "memory.soft_limit_in_bytes", l->mem_reservation, err)) < 0)
         return r;
     /* Docker: memory + swap together; unset means as much swap as memory. */
     if (l->mem_limit && l->memswap_limit != -1) {
@@ -115,7 +107,7 @@ apply_memory(const char *dir, const struct eng_cgroup_limits *l, struct bt_err *
                 bt_err_hint(err, "boot the kernel with swapaccount=1, or drop memswap_limit");
                 return r;
             }
-        } else if ((r = write_i64(dir, "memory.memsw.limit_in_bytes", memsw, err)) < 0) {
+        } else if ((r = cg_write_i64(dir, "memory.memsw.limit_in_bytes", memsw, err)) < 0) {
             return r;
         }
     }
@@ -133,10 +125,10 @@ apply_cpu(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **er
         if (quota < 1000)
             quota = 1000; /* the kernel's minimum: 1 ms */
         if ((r = cg_write(dir, "cpu.cfs_period_us", "100000", err)) < 0 ||
-            (r = write_i64(dir, "cpu.cfs_quota_us", quota, err)) < 0)
+            (r = cg_write_i64(dir, "cpu.cfs_quota_us", quota, err)) < 0)
             return r;
     }
-    if (l->cpu_shares && (r = write_i64(dir, "cpu.shares", (int64_t) l->cpu_shares, err)) < 0)
+    if (l->cpu_shares && (r = cg_write_i64(dir, "cpu.shares", (int64_t) l->cpu_shares, err)) < 0)
         return r;
     return 0;
 }
@@ -156,7 +148,7 @@ apply_blkio(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **
         bt_err_hint(err, "select the bfq I/O scheduler for the disk, or drop blkio weight");
         return r;
     }
-    return write_i64(dir, file, l->blkio_weight, err);
+    return cg_write_i64(dir, file, l->blkio_weight, err);
 }
 
 static int
@@ -188,7 +180,7 @@ cg_v1_apply(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct bt_
         if (l->pids_limit < 0)
             r = cg_write(dir, "pids.max", "max", err);
         else
-            r = write_i64(dir, "pids.max", l->pids_limit, err);
+            r = cg_write_i64(dir, "pids.max", l->pids_limit, err);
         if (r < 0)
             return r;
     }

@@ -28,14 +28,6 @@ on_v2(const struct eng_cgroup *cg, enum cg_ctrl c)
     return cg->h->v1_of[c] < 0 && (cg->h->v2_ctrls & CG_BIT(c));
 }
 
-static int
-write_i64(const char *dir, const char *file, int64_t v, struct bt_err **err)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    return cg_write(dir, file, buf, err);
-}
-
 /* runc's mapping of cpu.shares (2..262144, default 1024) onto cpu.weight (1..10000, default
  * 100): linear, so 2 -> 1 and 262144 -> 10000. */
 static uint64_t
@@ -59,9 +51,9 @@ static int
 apply_memory(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **err)
 {
     int r;
-    if (l->mem_limit && (r = write_i64(dir, "memory.max", l->mem_limit, err)) < 0)
+    if (l->mem_limit && (r = cg_write_i64(dir, "memory.max", l->mem_limit, err)) < 0)
         return r;
-    if (l->mem_reservation && (r = write_i64(dir, "memory.low", l->mem_reservation, err)) < 0)
+    if (l->mem_reservation && (r = cg_write_i64(dir, "memory.low", l->mem_reservation, err)) < 0)
         return r;
     if (!l->mem_limit)
         return 0;
@@ -78,7 +70,7 @@ apply_memory(const char *dir, const struct eng_cgroup_limits *l, struct bt_err *
     if (l->memswap_limit == -1)
         return cg_write(dir, "memory.swap.max", "max", err);
     int64_t swap = l->memswap_limit ? l->memswap_limit - l->mem_limit : l->mem_limit;
-    return write_i64(dir, "memory.swap.max", swap, err);
+    return cg_write_i64(dir, "memory.swap.max", swap, err);
 }
 
 static int
@@ -95,7 +87,7 @@ apply_cpu(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **er
             return r;
     }
     if (l->cpu_shares &&
-        (r = write_i64(dir, "cpu.weight", (int64_t) shares_to_weight(l->cpu_shares), err)) < 0)
+        (r = cg_write_i64(dir, "cpu.weight", (int64_t) shares_to_weight(l->cpu_shares), err)) < 0)
         return r;
     return 0;
 }
@@ -106,7 +98,7 @@ apply_io(const char *dir, const struct eng_cgroup_limits *l, struct bt_err **err
     if (!l->blkio_weight)
         return 0;
     if (cg_has_file(dir, "io.bfq.weight"))
-        return write_i64(dir, "io.bfq.weight", l->blkio_weight, err);
+        return cg_write_i64(dir, "io.bfq.weight", l->blkio_weight, err);
     if (cg_has_file(dir, "io.weight")) {
         char buf[32];
         snprintf(buf, sizeof buf, "default %" PRIu64, blkio_to_io_weight(l->blkio_weight));
@@ -134,7 +126,7 @@ cg_v2_apply(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct bt_
         if (l->pids_limit < 0)
             r = cg_write(dir, "pids.max", "max", err);
         else
-            r = write_i64(dir, "pids.max", l->pids_limit, err);
+            r = cg_write_i64(dir, "pids.max", l->pids_limit, err);
         if (r < 0)
             return r;
     }

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,14 @@ cg_write(const char *dir, const char *file, const char *val, struct bt_err **err
     if ((size_t) n != len)
         return bt_err_set(err, EIO, "short write of '%s' to '%s'", val, path);
     return 0;
+}
+
+int
+cg_write_i64(const char *dir, const char *file, int64_t v, struct bt_err **err)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return cg_write(dir, file, buf, err);
 }
 
 int

@@ -12,26 +12,9 @@
 
 #include "engine/base/alloc.h"
 #include "engine/base/parse.h"
+#include "engine/base/strv.h"
 #include "engine/container/caps.h"
 #include "engine/container/config.h"
-
-static char **
-strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-    return NULL;
-}
-
-static size_t
-strv_len(char *const *v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    return n;
-}
 
 void
 eng_ctr_spec_release(struct eng_ctr_spec *s)
@@ -40,25 +23,25 @@ eng_ctr_spec_release(struct eng_ctr_spec *s)
         return;
     free(s->name);
     free(s->image);
-    strv_free(s->entrypoint);
-    strv_free(s->command);
-    strv_free(s->env);
+    bt_strv_free(s->entrypoint);
+    bt_strv_free(s->command);
+    bt_strv_free(s->env);
     free(s->working_dir);
     free(s->user);
-    strv_free(s->group_add);
+    bt_strv_free(s->group_add);
     free(s->hostname);
     free(s->domainname);
-    strv_free(s->labels);
-    strv_free(s->cap_add);
-    strv_free(s->cap_drop);
+    bt_strv_free(s->labels);
+    bt_strv_free(s->cap_add);
+    bt_strv_free(s->cap_drop);
     free(s->seccomp_profile);
-    strv_free(s->security_opt_unsupported);
+    bt_strv_free(s->security_opt_unsupported);
     for (size_t i = 0; s->devices && i < s->ndevices; i++) {
         free(s->devices[i].host_path);
         free(s->devices[i].ctr_path);
     }
     free(s->devices);
-    strv_free(s->device_cgroup_rules);
+    bt_strv_free(s->device_cgroup_rules);
     for (size_t i = 0; s->sysctls && i < s->nsysctls; i++) {
         free(s->sysctls[i].key);
         free(s->sysctls[i].value);
@@ -73,7 +56,7 @@ eng_ctr_spec_release(struct eng_ctr_spec *s)
         free(s->mounts[i].target);
     }
     free(s->mounts);
-    strv_free(s->volumes_from);
+    bt_strv_free(s->volumes_from);
     free(s->cpuset);
     *s = (struct eng_ctr_spec){ 0 };
 }
@@ -83,8 +66,8 @@ eng_ctr_proc_release(struct eng_ctr_proc *p)
 {
     if (!p)
         return;
-    strv_free(p->argv);
-    strv_free(p->env);
+    bt_strv_free(p->argv);
+    bt_strv_free(p->env);
     free(p->cwd);
     free(p->user);
     *p = (struct eng_ctr_proc){ 0 };
@@ -107,7 +90,7 @@ strv_push(struct strv *l, char *s)
 static void
 strv_release(struct strv *l)
 {
-    l->v = strv_free(l->v);
+    l->v = bt_strv_free(l->v);
     *l = (struct strv){ 0 };
 }
 
@@ -171,8 +154,8 @@ make_argv(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret,
      * when the spec does not mention one at all. */
     char *const *ep = s->entrypoint;
     char *const *cmd = s->command;
-    if (strv_len(ep) == 0) {
-        if (strv_len(cmd) == 0)
+    if (bt_strv_len(ep) == 0) {
+        if (bt_strv_len(cmd) == 0)
             cmd = image_cmd;
         if (!ep)
             ep = image_ep;
@@ -228,8 +211,9 @@ make_env(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret, 
         return r;
     autostrv struct strv env = { 0 };
     strv_push(&env, bt_xstrdup("PATH=" ENG_DEFAULT_PATH));
-    const char *host = s->hostname ? s->hostname : s->name;
-    strv_push(&env, bt_xasprintf("HOSTNAME=%s", host ? host : ""));
+    /* Without a hostname the engine adds HOSTNAME: the default is the container's id. */
+    if (s->hostname)
+        strv_push(&env, bt_xasprintf("HOSTNAME=%s", s->hostname));
     if (s->tty)
         strv_push(&env, bt_xstrdup("TERM=xterm"));
     for (size_t i = 0; image_env && image_env[i]; i++) {

@@ -26,6 +26,7 @@
 #include "engine/base/parse.h"
 #include "engine/base/path.h"
 #include "engine/base/rmtree.h"
+#include "engine/base/strv.h"
 #include "engine/container/caps.h"
 #include "engine/container/cgroup.h"
 #include "engine/container/config.h"
@@ -399,9 +400,7 @@ prep_release(struct prep *p)
     free(p->hosts);
     free(p->hostname_file);
     free(p->resolv);
-    for (size_t i = 0; p->env && p->env[i]; i++)
-        free(p->env[i]);
-    free(p->env);
+    bt_strv_free(p->env);
     free(p->init_argv);
     free(p->mounts);
     for (size_t i = 0; i < p->nstrs; i++)
@@ -599,18 +598,9 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     }
     l->sysctls = p->sysctls;
     l->nsysctls = spec->nsysctls;
-    /* Environment: the merged one plus HOSTNAME unless set. */
-    size_t ne = 0;
-    while (p->proc.env && p->proc.env[ne])
-        ne++;
-    p->env = bt_xcalloc(ne + 2, sizeof *p->env);
-    bool has_hostname = false;
-    for (size_t i = 0; i < ne; i++) {
-        p->env[i] = bt_xstrdup(p->proc.env[i]);
-        has_hostname |= bt_startswith(p->env[i], "HOSTNAME=") != NULL;
-    }
-    if (!has_hostname)
-        p->env[ne] = bt_xasprintf("HOSTNAME=%s", hn);
+    /* Environment: HOSTNAME (the service may set its own), then the merged one. */
+    char *host_env[] = { (char *) prep_own(p, bt_xasprintf("HOSTNAME=%s", hn)), NULL };
+    p->env = bt_strv_env_merge(host_env, p->proc.env);
     l->argv = p->proc.argv;
     l->envp = p->env;
     l->cwd = p->proc.cwd;
@@ -647,34 +637,6 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
 
 static int attach_cgroup(void *ud, pid_t pid, struct bt_err **err);
 
-/* "K=V" entries of add replace those of base with the same K, or are appended. A new array of
- * new strings. */
-static char **
-env_merge(char *const *base, char *const *add)
-{
-    size_t nb = 0, na = 0, n = 0;
-    while (base && base[nb])
-        nb++;
-    while (add && add[na])
-        na++;
-    char **out = bt_xcalloc(nb + na + 1, sizeof *out);
-    for (size_t i = 0; i < nb; i++)
-        out[n++] = bt_xstrdup(base[i]);
-    for (size_t i = 0; i < na; i++) {
-        size_t klen = strcspn(add[i], "=");
-        size_t k = 0;
-        while (k < n && !(strncmp(out[k], add[i], klen) == 0 && out[k][klen] == '='))
-            k++;
-        if (k < n) {
-            free(out[k]);
-            out[k] = bt_xstrdup(add[i]);
-        } else {
-            out[n++] = bt_xstrdup(add[i]);
-        }
-    }
-    return out;
-}
-
 int
 eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct eng_ctr_exec_opts *o,
              struct eng_ctr_exec_proc *ret, struct bt_err **err)
@@ -695,11 +657,9 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
     if (!spec->hostname)
         snprintf(hn, sizeof hn, "HOSTNAME=%.12s", c->id);
     char *const host_env[] = { hn, NULL };
-    char **env1 = env_merge(proc.env, host_env);
-    char **env = env_merge(env1, o->env);
-    for (size_t i = 0; env1[i]; i++)
-        free(env1[i]);
-    free(env1);
+    char **env1 = bt_strv_env_merge(host_env, proc.env);
+    char **env = bt_strv_env_merge(env1, o->env);
+    bt_strv_free(env1);
     struct eng_lrlimit *rl = bt_xcalloc(spec->nulimits + 1, sizeof *rl);
     for (size_t i = 0; i < spec->nulimits; i++)
         rl[i] = (struct eng_lrlimit){ spec->ulimits[i].resource,
@@ -729,9 +689,7 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
     };
     struct eng_spawned sp;
     r = eng_ctr_exec_spawn(&l, c->pid, &sp, err);
-    for (size_t i = 0; env[i]; i++)
-        free(env[i]);
-    free(env);
+    bt_strv_free(env);
     free(rl);
     eng_ctr_proc_release(&proc);
     if (r < 0)

@@ -751,39 +751,47 @@ send_ids_and_wait(int sock, const struct eng_launch *l, pid_t root_pid, int *pty
     return r < 0 ? r : 0;
 }
 
-static int
-sockpair(int sv[2], struct bt_err **err)
-{
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return bt_err_errno(err, -errno, "cannot create a socket pair");
-    return 0;
-}
-
-int
-eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err)
+/* Clone a child running fn (which never returns), in the launch's v2 cgroup when it has one,
+ * with a socketpair between us: our end goes to *ret_sock. Returns the pid, or -1 with *err. */
+static long
+clone_child(const struct eng_launch *l, uint64_t flags, int *pidfd, void (*fn)(struct child *),
+            int *ret_sock, struct bt_err **err)
 {
     int sv[2];
-    if (sockpair(sv, err) < 0)
-        return -1;
-    bt_autoclose int sock = sv[0];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return bt_err_errno(err, -errno, "cannot create a socket pair");
     struct child c = { .l = l, .sock = sv[1], .rootfd = -1, .pty_slave = -1 };
-
-    int pidfd = -1;
     struct clone_args ca = {
-        .flags = (uint64_t) (l->clone_flags | CLONE_NEWNS | CLONE_PIDFD) |
-                 (l->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-        .pidfd = (uint64_t) (uintptr_t) &pidfd,
+        .flags = flags | (pidfd ? CLONE_PIDFD : 0) | (l->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+        .pidfd = (uint64_t) (uintptr_t) pidfd,
         .exit_signal = SIGCHLD,
         .cgroup = (uint64_t) (l->cgroup_fd >= 0 ? l->cgroup_fd : 0),
     };
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid == 0) {
-        close(sock);
-        child_main(&c);
+        close(sv[0]);
+        fn(&c);
+        _exit(127);
     }
+    int e = errno;
     close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return bt_err_errno(err, -e, "cannot create the container's process");
+    }
+    *ret_sock = sv[0];
+    return pid;
+}
+
+int
+eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err)
+{
+    int pidfd = -1;
+    bt_autoclose int sock = -1;
+    long pid =
+        clone_child(l, (uint64_t) (l->clone_flags | CLONE_NEWNS), &pidfd, child_main, &sock, err);
     if (pid < 0)
-        return bt_err_errno(err, -errno, "cannot create the container's process");
+        return -1;
 
     int r;
     struct sync_msg m;
@@ -813,26 +821,12 @@ int
 eng_ctr_exec_spawn(const struct eng_launch *l, pid_t root_pid, struct eng_spawned *ret,
                    struct bt_err **err)
 {
-    int sv[2];
-    if (sockpair(sv, err) < 0)
-        return -1;
-    bt_autoclose int sock = sv[0];
-    struct child c = { .l = l, .sock = sv[1], .rootfd = -1, .pty_slave = -1 };
     /* The intermediate goes straight into the container's v2 cgroup; the process inherits
      * it. */
-    struct clone_args ca = {
-        .flags = l->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0,
-        .exit_signal = SIGCHLD,
-        .cgroup = (uint64_t) (l->cgroup_fd >= 0 ? l->cgroup_fd : 0),
-    };
-    long mid = syscall(SYS_clone3, &ca, sizeof ca);
-    if (mid == 0) {
-        close(sock);
-        child_join(&c);
-    }
-    close(sv[1]);
+    bt_autoclose int sock = -1;
+    long mid = clone_child(l, 0, NULL, child_join, &sock, err);
     if (mid < 0)
-        return bt_err_errno(err, -errno, "cannot create a process for exec");
+        return -1;
     struct sync_msg m;
     int pty = -1, pidfd = -1;
     pid_t pid = 0;

@@ -199,23 +199,26 @@ spec_from_args(const struct cli_args *a, const char *image, char **cmd, size_t n
     const char *v;
     if ((v = cli_args_get(a, "entrypoint")))
         json_object_set_new(spec, "entrypoint", v[0] ? json_pack("[s]", v) : json_array());
-    json_t *env = json_object();
-    for (size_t i = 0; r == 0 && (v = cli_args_nth(a, "env", i)); i++)
-        r = put_kv(env, "env", v, true, err);
-    json_object_set_new(spec, "environment", env);
-    json_t *labels = json_object();
-    for (size_t i = 0; r == 0 && (v = cli_args_nth(a, "label", i)); i++)
-        r = put_kv(labels, "label", v, false, err);
-    json_object_set_new(spec, "labels", labels);
-    json_t *sysctls = json_object();
-    for (size_t i = 0; r == 0 && (v = cli_args_nth(a, "sysctl", i)); i++)
-        r = put_kv(sysctls, "sysctl", v, false, err);
-    json_object_set_new(spec, "sysctls", sysctls);
-    json_t *logopts = json_object();
-    for (size_t i = 0; r == 0 && (v = cli_args_nth(a, "log-opt", i)); i++)
-        r = put_kv(logopts, "log-opt", v, false, err);
-    json_object_set_new(spec, "logging",
-                        json_pack("{s:s, s:o}", "driver", "json-file", "options", logopts));
+    /* KEY=VALUE flags into mappings (log options under logging.options). */
+    static const struct {
+        const char *flag, *key;
+        bool from_env;
+    } maps[] = {
+        { "env", "environment", true },
+        { "label", "labels", false },
+        { "sysctl", "sysctls", false },
+        { "log-opt", NULL, false },
+    };
+    for (size_t m = 0; m < BT_ARRAY_SIZE(maps); m++) {
+        json_t *obj = json_object();
+        for (size_t i = 0; r == 0 && (v = cli_args_nth(a, maps[m].flag, i)); i++)
+            r = put_kv(obj, maps[m].flag, v, maps[m].from_env, err);
+        if (maps[m].key)
+            json_object_set_new(spec, maps[m].key, obj);
+        else
+            json_object_set_new(spec, "logging",
+                                json_pack("{s:s, s:o}", "driver", "json-file", "options", obj));
+    }
     json_t *vols = json_array();
     for (size_t i = 0; r == 0 && (v = cli_args_nth(a, "volume", i)); i++)
         r = put_volume(vols, v, err);
@@ -241,46 +244,43 @@ spec_from_args(const struct cli_args *a, const char *image, char **cmd, size_t n
             json_pack("{s:I, s:I}", "soft", (json_int_t) soft, "hard", (json_int_t) hard));
     }
     json_object_set_new(spec, "ulimits", ulimits);
+    /* Flags that map one to one onto a key: a string, a list of strings, or true. */
+    enum { STR, LIST, FLAG };
     static const struct {
         const char *flag, *key;
-    } strs[] = {
-        { "user", "user" },
-        { "workdir", "working_dir" },
-        { "hostname", "hostname" },
-        { "domainname", "domainname" },
-        { "cpuset-cpus", "cpuset" },
-        { "pid", "pid" },
-        { "ipc", "ipc" },
-        { "network", "network_mode" },
-        { "stop-signal", "stop_signal" },
+        int kind;
+    } direct[] = {
+        { "user", "user", STR },
+        { "workdir", "working_dir", STR },
+        { "hostname", "hostname", STR },
+        { "domainname", "domainname", STR },
+        { "cpuset-cpus", "cpuset", STR },
+        { "pid", "pid", STR },
+        { "ipc", "ipc", STR },
+        { "network", "network_mode", STR },
+        { "stop-signal", "stop_signal", STR },
+        { "group-add", "group_add", LIST },
+        { "cap-add", "cap_add", LIST },
+        { "cap-drop", "cap_drop", LIST },
+        { "security-opt", "security_opt", LIST },
+        { "device", "devices", LIST },
+        { "device-cgroup-rule", "device_cgroup_rules", LIST },
+        { "tmpfs", "tmpfs", LIST },
+        { "init", "init", FLAG },
+        { "tty", "tty", FLAG },
+        { "interactive", "stdin_open", FLAG },
+        { "read-only", "read_only", FLAG },
+        { "privileged", "privileged", FLAG },
+        { "oom-kill-disable", "oom_kill_disable", FLAG },
     };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(strs); i++)
-        if ((v = cli_args_get(a, strs[i].flag)))
-            json_object_set_new(spec, strs[i].key, json_string(v));
-    static const struct {
-        const char *flag, *key;
-    } lists[] = {
-        { "group-add", "group_add" }, { "cap-add", "cap_add" },
-        { "cap-drop", "cap_drop" },   { "security-opt", "security_opt" },
-        { "device", "devices" },      { "device-cgroup-rule", "device_cgroup_rules" },
-        { "tmpfs", "tmpfs" },
-    };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(lists); i++)
-        if (cli_args_has(a, lists[i].flag))
-            json_object_set_new(spec, lists[i].key, str_array(a, lists[i].flag));
-    static const struct {
-        const char *flag, *key;
-    } flags[] = {
-        { "init", "init" },
-        { "tty", "tty" },
-        { "interactive", "stdin_open" },
-        { "read-only", "read_only" },
-        { "privileged", "privileged" },
-        { "oom-kill-disable", "oom_kill_disable" },
-    };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(flags); i++)
-        if (cli_args_has(a, flags[i].flag))
-            json_object_set_new(spec, flags[i].key, json_true());
+    for (size_t i = 0; i < BT_ARRAY_SIZE(direct); i++) {
+        if (!cli_args_has(a, direct[i].flag))
+            continue;
+        json_t *val = direct[i].kind == STR    ? json_string(cli_args_get(a, direct[i].flag))
+                      : direct[i].kind == LIST ? str_array(a, direct[i].flag)
+                                               : json_true();
+        json_object_set_new(spec, direct[i].key, val);
+    }
     if (r == 0)
         r = put_bytes(spec, "mem_limit", "memory", cli_args_get(a, "memory"), err);
     if (r == 0)

@@ -24,6 +24,7 @@
 #include "engine/base/fileio.h"
 #include "engine/base/log.h"
 #include "engine/base/parse.h"
+#include "engine/base/strv.h"
 #include "engine/container/cgroup.h"
 #include "engine/container/config.h"
 #include "engine/container/container.h"
@@ -827,14 +828,6 @@ strv_from_json(const json_t *arr)
     return v;
 }
 
-static void
-strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* docker exec. Without a tty the client's own stdin (when interactive), stdout and stderr
  * come with the request and become the process's: its bytes never pass through the daemon.
  * With a tty the pty's master goes back to the client in a progress message. The reply
@@ -893,8 +886,8 @@ op_exec(struct orch_req *req, json_t **ret, struct bt_err **err)
     eng_bpf_release(&own);
     eng_ctr_proc_release(&proc);
     eng_ctr_spec_release(&spec);
-    strv_free(argv);
-    strv_free(env);
+    bt_strv_free(argv);
+    bt_strv_free(env);
     if (r < 0)
         return bt_err_wrap(err, "exec in container '%s'", c->name);
     struct exec_wait *w = bt_xcalloc(1, sizeof *w);

@@ -18,6 +18,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/fileio.h"
 #include "engine/base/parse.h"
+#include "engine/base/strv.h"
 #include "engine/base/path.h"
 #include "engine/container/caps.h"
 #include "engine/container/config.h"
@@ -104,15 +105,6 @@ get_bytes(const char *key, const json_t *v, int64_t *ret, struct bt_err **err)
     return 0;
 }
 
-static char **
-strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-    return NULL;
-}
-
 /* An array of strings (numbers accepted as their text), or one string when one_ok. */
 static int
 get_strv(const char *key, const json_t *v, bool one_ok, char ***ret, struct bt_err **err)
@@ -122,7 +114,7 @@ get_strv(const char *key, const json_t *v, bool one_ok, char ***ret, struct bt_e
     if (one_ok && json_is_string(v)) {
         char **l = bt_xcalloc(2, sizeof *l);
         l[0] = bt_xstrdup(json_string_value(v));
-        strv_free(*ret);
+        bt_strv_free(*ret);
         *ret = l;
         return 0;
     }
@@ -137,11 +129,11 @@ get_strv(const char *key, const json_t *v, bool one_ok, char ***ret, struct bt_e
         else if (json_is_integer(e))
             l[i] = bt_xasprintf("%lld", (long long) json_integer_value(e));
         else {
-            strv_free(l);
+            bt_strv_free(l);
             return bt_err_set(err, BT_EINVALID, "%s[%zu]: must be a string", key, i);
         }
     }
-    strv_free(*ret);
+    bt_strv_free(*ret);
     *ret = l;
     return 0;
 }
@@ -171,11 +163,11 @@ get_kv_strv(const char *key, const json_t *v, char ***ret, struct bt_err **err)
         else if (json_is_real(e))
             l[n++] = bt_xasprintf("%s=%g", k, json_real_value(e));
         else {
-            strv_free(l);
+            bt_strv_free(l);
             return bt_err_set(err, BT_EINVALID, "%s.%s: must be a string", key, k);
         }
     }
-    strv_free(*ret);
+    bt_strv_free(*ret);
     *ret = l;
     return 0;
 }
@@ -193,7 +185,7 @@ get_words(const char *key, const json_t *v, char ***ret, struct bt_err **err)
         l[0] = bt_xstrdup("/bin/sh");
         l[1] = bt_xstrdup("-c");
         l[2] = bt_xstrdup(json_string_value(v));
-        strv_free(*ret);
+        bt_strv_free(*ret);
         *ret = l;
         return 0;
     }
@@ -583,7 +575,7 @@ on_sysctls(struct conv *c, const char *key, const json_t *v, struct bt_err **err
         s->sysctls[s->nsysctls++] = (struct eng_kv){ .key = bt_xstrndup(l[i], (size_t) (eq - l[i])),
                                                      .value = bt_xstrdup(eq + 1) };
     }
-    strv_free(l);
+    bt_strv_free(l);
     return r;
 }
 
@@ -861,7 +853,7 @@ on_tmpfs(struct conv *c, const char *key, const json_t *v, struct bt_err **err)
         bt_autofree char *k = bt_xasprintf("%s[%zu]", key, i);
         r = tmpfs_short(c, k, l[i], err);
     }
-    strv_free(l);
+    bt_strv_free(l);
     return r;
 }
 
@@ -1047,10 +1039,10 @@ on_volumes_from(struct conv *c, const char *key, const json_t *v, struct bt_err 
         free(name);
     }
     if (r < 0) {
-        strv_free(l);
+        bt_strv_free(l);
         return r;
     }
-    strv_free(c->s->volumes_from);
+    bt_strv_free(c->s->volumes_from);
     c->s->volumes_from = l;
     return 0;
 }

@@ -10,20 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "compose/interp.h"
 #include "engine/base/alloc.h"
 
 #define MAX_INPUT (1 << 16)
 #define MAX_OUT (1 << 20)
 #define MAX_LINES 16
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
-    } while (0)
 
 static const char *
 lookup(const char *name, void *ud)

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test/fuzz/fuzz.h"
 #include "compose/compose.h"
 #include "compose/node.h"
 #include "engine/base/alloc.h"
@@ -35,8 +36,6 @@
 #define SEPARATOR "#---"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* Where the input's parts go, in order; the round trip's file comes last. */
 static const char *const part_names[] = { "compose.yaml", "base.yaml", ".env", "inc/compose.yaml",
                                           "inc/.env" };

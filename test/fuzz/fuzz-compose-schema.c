@@ -9,12 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "compose/node.h"
 #include "compose/schema.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* Loaded once, before the first input, so its memory is not charged to an input. */
 static struct compose_schema *schema;
 

@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "compose/short.h"
 #include "engine/base/alloc.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
-    } while (0)
 
 static bool
 streq(const char *a, const char *b)

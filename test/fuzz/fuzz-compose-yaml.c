@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "compose/node.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Returns the nodes seen, to check the walk against the loader's ceilings. */
 static size_t

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test/fuzz/fuzz.h"
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/fileio.h"
@@ -24,14 +25,6 @@
 
 #define MAX_TIME_STRING 256
 #define NAME "f-json.log"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
-    } while (0)
 
 static char dir_path[64];
 static int dir_fd = -1;

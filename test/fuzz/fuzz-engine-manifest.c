@@ -12,20 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "engine/base/alloc.h"
 #include "engine/image/manifest.h"
 #include "engine/image/ref.h"
 
 /* References and platforms are short; the JSON parsers get the whole input. */
 #define MAX_STRING 4096
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
-    } while (0)
 
 static const char *const content_types[] = {
     NULL,

@@ -10,19 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/fuzz/fuzz.h"
 #include "engine/base/alloc.h"
 #include "engine/container/seccomp.h"
 
 /* Compiling costs milliseconds: only small profiles, to keep the fuzzer fast. */
 #define MAX_COMPILE 4096
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            bt_assert_fail(#expr, __FILE__, __LINE__, __func__);                                   \
-    } while (0)
 
 static void
 check_failed(int r, struct bt_err *err)

@@ -8,15 +8,6 @@ load helpers
 load helpers-registry
 load helpers-container
 
-setup() {
-    berth_setup
-    load_busybox
-}
-
-teardown() {
-    berth_teardown
-}
-
 @test "container run: output and exit code come back" {
     run_berth container run --rm busybox echo hello from berth
     [ "$output" = "hello from berth" ] || { echo "got '$output'"; return 1; }

@@ -8,15 +8,6 @@ load helpers
 load helpers-registry
 load helpers-container
 
-setup() {
-    berth_setup
-    load_busybox
-}
-
-teardown() {
-    berth_teardown
-}
-
 # in_ctr [FLAGS...] -- CMD: run CMD with sh -c in a fresh container; $output ends with
 # "rc=N", CMD's exit status.
 in_ctr() {

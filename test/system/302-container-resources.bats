@@ -7,15 +7,6 @@ load helpers
 load helpers-registry
 load helpers-container
 
-setup() {
-    berth_setup
-    load_busybox
-}
-
-teardown() {
-    berth_teardown
-}
-
 # The host's cgroup directory of a running container for one controller (v1) or the v2 tree.
 cgroup_dir() {
     local id=$1 ctrl=$2 d

@@ -7,15 +7,6 @@ load helpers
 load helpers-registry
 load helpers-container
 
-setup() {
-    berth_setup
-    load_busybox
-}
-
-teardown() {
-    berth_teardown
-}
-
 @test "logs are json-file lines with stream and time, read back with tail and timestamps" {
     run_berth container run --name talk busybox sh -c 'for i in 1 2 3; do echo out$i; done; echo err1 >&2; printf partial'
     id=$(container_field talk .Id)

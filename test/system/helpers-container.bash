@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers of the container tests (3xx): the busybox test image loaded into this test's store,
 # and checks that nothing of a container outlives it (mounts, cgroups, processes, directories).
-# Load after helpers and helpers-registry.
+# Load after helpers and helpers-registry: its setup() (berth_setup, then the image) replaces
+# the default one; the default teardown stays.
+
+# Every container test starts with the busybox image in its store.
+setup() {
+    berth_setup
+    load_busybox
+}
 
 # Load the busybox test image as busybox:latest (built once per machine by test/images).
 load_busybox() {
