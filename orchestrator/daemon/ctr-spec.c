@@ -105,6 +105,22 @@ get_bytes(const char *key, const json_t *v, int64_t *ret, struct bt_err **err)
     return 0;
 }
 
+/* A scalar's text, as compose-go turns a YAML scalar into a string: a new string, or NULL
+ * for anything else. */
+static char *
+scalar_text(const json_t *e)
+{
+    if (json_is_string(e))
+        return bt_xstrdup(json_string_value(e));
+    if (json_is_integer(e))
+        return bt_xasprintf("%lld", (long long) json_integer_value(e));
+    if (json_is_boolean(e))
+        return bt_xstrdup(json_is_true(e) ? "true" : "false");
+    if (json_is_real(e))
+        return bt_xasprintf("%g", json_real_value(e));
+    return NULL;
+}
+
 /* An array of strings (numbers accepted as their text), or one string when one_ok. */
 static int
 get_strv(const char *key, const json_t *v, bool one_ok, char ***ret, struct bt_err **err)
@@ -124,11 +140,9 @@ get_strv(const char *key, const json_t *v, bool one_ok, char ***ret, struct bt_e
     size_t i;
     const json_t *e;
     json_array_foreach(v, i, e) {
-        if (json_is_string(e))
-            l[i] = bt_xstrdup(json_string_value(e));
-        else if (json_is_integer(e))
-            l[i] = bt_xasprintf("%lld", (long long) json_integer_value(e));
-        else {
+        if (json_is_string(e) || json_is_integer(e)) {
+            l[i] = scalar_text(e);
+        } else {
             bt_strv_free(l);
             return bt_err_set(err, BT_EINVALID, "%s[%zu]: must be a string", key, i);
         }
@@ -154,15 +168,10 @@ get_kv_strv(const char *key, const json_t *v, char ***ret, struct bt_err **err)
     json_object_foreach((json_t *) v, k, e) {
         if (json_is_null(e))
             continue;
-        if (json_is_string(e))
-            l[n++] = bt_xasprintf("%s=%s", k, json_string_value(e));
-        else if (json_is_integer(e))
-            l[n++] = bt_xasprintf("%s=%lld", k, (long long) json_integer_value(e));
-        else if (json_is_boolean(e))
-            l[n++] = bt_xasprintf("%s=%s", k, json_is_true(e) ? "true" : "false");
-        else if (json_is_real(e))
-            l[n++] = bt_xasprintf("%s=%g", k, json_real_value(e));
-        else {
+        bt_autofree char *text = scalar_text(e);
+        if (text) {
+            l[n++] = bt_xasprintf("%s=%s", k, text);
+        } else {
             bt_strv_free(l);
             return bt_err_set(err, BT_EINVALID, "%s.%s: must be a string", key, k);
         }
