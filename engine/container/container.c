@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -380,6 +381,8 @@ struct prep {
     size_t nstrs, strs_cap;
     struct eng_lrlimit *rlimits;
     struct eng_lsysctl *sysctls;
+    struct eng_ldevice *devices;
+    char **device_rules; /* the spec's, plus one per device */
 };
 
 static const char *
@@ -408,6 +411,8 @@ prep_release(struct prep *p)
     free(p->strs);
     free(p->rlimits);
     free(p->sysctls);
+    free(p->devices);
+    bt_strv_free(p->device_rules);
 }
 
 static int
@@ -522,6 +527,38 @@ prep_mounts(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     return 0;
 }
 
+/* devices: each host node is made in the container with the same numbers, and the device
+ * cgroup allows it with the given permissions. */
+static int
+prep_devices(const struct eng_ctr_spec *spec, struct prep *p, struct bt_err **err)
+{
+    p->devices = bt_xcalloc(spec->ndevices + 1, sizeof *p->devices);
+    size_t nrules = bt_strv_len(spec->device_cgroup_rules);
+    p->device_rules = bt_xcalloc(nrules + spec->ndevices + 1, sizeof *p->device_rules);
+    for (size_t i = 0; i < nrules; i++)
+        p->device_rules[i] = bt_xstrdup(spec->device_cgroup_rules[i]);
+    for (size_t i = 0; i < spec->ndevices; i++) {
+        const struct eng_device *d = &spec->devices[i];
+        struct stat st;
+        if (stat(d->host_path, &st) < 0)
+            return bt_err_errno(err, -errno, "device '%s'", d->host_path);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+            return bt_err_set(err, BT_EINVALID, "device '%s' is not a device node", d->host_path);
+        const char *target = d->ctr_path ? d->ctr_path : d->host_path;
+        if (target[0] != '/' || bt_startswith(target, "/dev/pts/") || bt_streq(target, "/dev"))
+            return bt_err_set(err, BT_EINVALID, "device '%s': invalid path in the container",
+                              target);
+        p->devices[i] =
+            (struct eng_ldevice){ target, st.st_mode, st.st_rdev, st.st_uid, st.st_gid };
+        p->device_rules[nrules + i] =
+            bt_xasprintf("%c %u:%u %s", S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev),
+                         minor(st.st_rdev), d->perms[0] ? d->perms : "rwm");
+    }
+    p->l.devices = p->devices;
+    p->l.ndevices = spec->ndevices;
+    return 0;
+}
+
 static int
 prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
             const struct eng_ctr_start_opts *o, struct prep *p, struct bt_err **err)
@@ -531,16 +568,27 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     int r = eng_ctr_proc_make(spec, json_object_get(image, "config"), &p->proc, err);
     if (r < 0)
         return r;
-    if (spec->pid_mode == ENG_NS_MODE_SHARE || spec->ipc_mode == ENG_NS_MODE_SHARE ||
-        spec->net_mode == ENG_NS_MODE_SHARE)
-        return bt_err_set(err, BT_EUNSUPPORTED,
-                          "sharing another container's namespaces is not supported yet");
+    static const char *const ns_names[] = { "pid", "ipc", "network" };
+    const enum eng_ns_mode modes[] = { spec->pid_mode, spec->ipc_mode, spec->net_mode };
+    const int joins[] = { o->join_pid_fd, o->join_ipc_fd, o->join_net_fd };
+    for (size_t i = 0; i < 3; i++)
+        if (modes[i] == ENG_NS_MODE_SHARE && joins[i] < 0)
+            return bt_err_set(err, BT_EINVALID,
+                              "the container to share the %s namespace with is not running",
+                              ns_names[i]);
+    l->join_pid_fd = spec->pid_mode == ENG_NS_MODE_SHARE ? o->join_pid_fd : -1;
+    l->join_ipc_fd = spec->ipc_mode == ENG_NS_MODE_SHARE ? o->join_ipc_fd : -1;
+    l->join_net_fd = spec->net_mode == ENG_NS_MODE_SHARE ? o->join_net_fd : -1;
+    if (spec->volumes_from && spec->volumes_from[0])
+        return bt_err_set(err, BT_EUNSUPPORTED, "volumes_from is not supported yet");
+    if ((r = prep_devices(spec, p, err)) < 0)
+        return r;
     l->clone_flags = CLONE_NEWUTS;
-    if (spec->pid_mode != ENG_NS_MODE_HOST)
+    if (spec->pid_mode == ENG_NS_MODE_PRIVATE)
         l->clone_flags |= CLONE_NEWPID;
-    if (spec->ipc_mode != ENG_NS_MODE_HOST)
+    if (spec->ipc_mode == ENG_NS_MODE_PRIVATE)
         l->clone_flags |= CLONE_NEWIPC;
-    if (spec->net_mode != ENG_NS_MODE_HOST)
+    if (spec->net_mode == ENG_NS_MODE_PRIVATE || spec->net_mode == ENG_NS_MODE_NONE)
         l->clone_flags |= CLONE_NEWNET;
     /* The lower dirs, top layer first, relative to the layers directory. */
     const json_t *layers = json_object_get(c->config, "layers");
@@ -686,6 +734,9 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
         .attach_ud = c->cgroup,
         .join_pidfd = c->pidfd,
         .join_ns = join,
+        .join_pid_fd = -1,
+        .join_ipc_fd = -1,
+        .join_net_fd = -1,
     };
     struct eng_spawned sp;
     r = eng_ctr_exec_spawn(&l, c->pid, &sp, err);
@@ -725,7 +776,7 @@ eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_s
         .pids_limit = spec->pids_limit,
         .blkio_weight = spec->blkio_weight,
         .oom_kill_disable = spec->oom_kill_disable,
-        .device_rules = (const char *const *) spec->device_cgroup_rules,
+        .device_rules = (const char *const *) p.device_rules,
         .privileged = spec->privileged,
     };
     /* A cgroup left by a crash has the same name: remove it first. */

@@ -92,6 +92,9 @@ struct eng_ctr_start_opts {
     const struct eng_bpf *seccomp; /* the compiled filter; NULL: unconfined */
     int init_fd;                   /* berth-init, or -1 */
     int stdin_fd;                  /* -1: /dev/null */
+    /* The pidfds of the containers whose pid, ipc and net namespaces the spec shares
+     * (ENG_NS_MODE_SHARE), -1 otherwise: the caller resolved the names. */
+    int join_pid_fd, join_ipc_fd, join_net_fd;
 };
 
 /* Streams of a started container: read ends the caller polls (tty: out_fd is the pty master

@@ -296,9 +296,39 @@ setup_dev(struct child *c)
     const char *const shm_opts[] = { "mode", "1777", "size", shm_size, NULL };
     mount_fs(c, "tmpfs", "/dev/shm", shm_opts,
              MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-    if (l->clone_flags & CLONE_NEWIPC)
+    if ((l->clone_flags & CLONE_NEWIPC) || l->join_ipc_fd >= 0)
         mount_fs(c, "mqueue", "/dev/mqueue", NULL,
                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+}
+
+/* A host device the spec names, as a node of the same kind, numbers, mode and owner. The
+ * device cgroup allows it (the parent added a rule). */
+static void
+make_device(struct child *c, const struct eng_ldevice *d)
+{
+    /* d->path is absolute (checked when the launch was made): it has a '/'. */
+    size_t dlen = strlen(d->path);
+    while (dlen > 0 && d->path[dlen - 1] != '/')
+        dlen--;
+    char dir[256];
+    if (dlen == 0 || dlen >= sizeof dir)
+        child_fail(c, ENAMETOOLONG, "cannot create the device '%s'", d->path);
+    memcpy(dir, d->path, dlen - 1);
+    dir[dlen - 1] = '\0';
+    const char *slash = d->path + dlen - 1;
+    int parent = open_target(c->rootfd, dir[0] ? dir : "/", false);
+    if (parent < 0)
+        child_fail(c, -parent, "cannot create the directory of the device '%s'", d->path);
+    /* parent is an O_PATH fd: go through a real directory fd to create in it. */
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", parent);
+    int pdir = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pdir < 0 || (mknodat(pdir, slash + 1, d->mode, d->rdev) < 0 && errno != EEXIST) ||
+        fchmodat(pdir, slash + 1, d->mode & 07777, 0) < 0 ||
+        fchownat(pdir, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        child_fail(c, errno, "cannot create the device '%s'", d->path);
+    close(pdir);
+    close(parent);
 }
 
 /* With a tty: a pty from the container's own devpts; the master goes to the parent. */
@@ -397,7 +427,7 @@ setup_root(struct child *c)
 
     static const char *const no_opts[] = { NULL };
     mount_fs(c, "proc", "/proc", no_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-    if (l->clone_flags & CLONE_NEWNET) {
+    if ((l->clone_flags & CLONE_NEWNET) || l->join_net_fd >= 0) {
         mount_fs(c, "sysfs", "/sys", no_opts,
                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
                      (l->privileged ? 0 : MOUNT_ATTR_RDONLY));
@@ -416,6 +446,8 @@ setup_root(struct child *c)
     }
     if (l->tty)
         setup_tty(c);
+    for (size_t i = 0; i < l->ndevices; i++)
+        make_device(c, &l->devices[i]);
     static const struct {
         size_t off;
         const char *target;
@@ -564,6 +596,9 @@ child_main(struct child *c)
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         child_fail(c, errno, "cannot make the %s undumpable", "setup process");
 
+    if ((l->join_ipc_fd >= 0 && syscall(SYS_setns, l->join_ipc_fd, CLONE_NEWIPC) < 0) ||
+        (l->join_net_fd >= 0 && syscall(SYS_setns, l->join_net_fd, CLONE_NEWNET) < 0))
+        child_fail(c, errno, "cannot join %s", "another container's namespaces");
     if ((l->clone_flags & CLONE_NEWUTS) &&
         ((l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) ||
          (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)))
@@ -788,8 +823,17 @@ eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err
 {
     int pidfd = -1;
     bt_autoclose int sock = -1;
+    /* Another container's pid namespace: ours for our children while we clone. */
+    bt_autoclose int own_pidns = -1;
+    if (l->join_pid_fd >= 0) {
+        own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        if (own_pidns < 0 || syscall(SYS_setns, l->join_pid_fd, CLONE_NEWPID) < 0)
+            return bt_err_errno(err, -errno, "cannot join another container's pid namespace");
+    }
     long pid =
         clone_child(l, (uint64_t) (l->clone_flags | CLONE_NEWNS), &pidfd, child_main, &sock, err);
+    if (own_pidns >= 0 && syscall(SYS_setns, own_pidns, CLONE_NEWPID) < 0)
+        BT_ASSERT(!"cannot return to the daemon's own pid namespace");
     if (pid < 0)
         return -1;
 

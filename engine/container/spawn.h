@@ -47,14 +47,26 @@ struct eng_lrlimit {
     struct rlimit lim;
 };
 
+/* A host device node made in the container (devices:). */
+struct eng_ldevice {
+    const char *path; /* absolute inside the container */
+    mode_t mode;      /* S_IFCHR or S_IFBLK | permissions, as the host's node */
+    dev_t rdev;
+    uid_t uid;
+    gid_t gid;
+};
+
 struct eng_lsysctl {
     const char *path; /* "/proc/sys/net/ipv4/ip_forward" */
     const char *value;
 };
 
 struct eng_launch {
-    /* Namespaces: which to make (CLONE_NEW* flags; mount and pid always). */
+    /* Namespaces: which to make (CLONE_NEW* flags; mount always). A namespace shared with
+     * another container is joined through that container's PID 1 (a pidfd), -1 otherwise:
+     * pid by the parent around the clone, ipc and net by the child. */
     int clone_flags;
+    int join_pid_fd, join_ipc_fd, join_net_fd;
     int cgroup_fd; /* a cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
     int (*attach)(void *ud, pid_t pid, struct bt_err **err); /* v1 cgroups; may be NULL */
     void *attach_ud;
@@ -68,6 +80,8 @@ struct eng_launch {
     size_t nmounts;
     const char *hostname, *domainname;
     uint64_t shm_size;
+    const struct eng_ldevice *devices;
+    size_t ndevices;
     const struct eng_lsysctl *sysctls;
     size_t nsysctls;
     /* Files the daemon wrote, bound over /etc/hosts, /etc/hostname, /etc/resolv.conf. */

@@ -374,10 +374,28 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
     if (r == 0 && spec.init && (init_fd = init_memfd(cs, err)) < 0)
         r = init_fd;
     struct eng_ctr_io io = { -1, -1 };
+    /* container:NAME: the other container's PID 1 names its namespaces. */
+    int joins[3] = { -1, -1, -1 };
+    const char *withs[3] = { spec.pid_with, spec.ipc_with, spec.net_with };
+    const enum eng_ns_mode modes[3] = { spec.pid_mode, spec.ipc_mode, spec.net_mode };
+    for (size_t i = 0; r == 0 && i < 3; i++) {
+        if (modes[i] != ENG_NS_MODE_SHARE)
+            continue;
+        struct eng_ctr *other = eng_ctr_find(cs->store, withs[i], err);
+        if (!other)
+            r = -1;
+        else if (other == c)
+            r = bt_err_set(err, BT_EINVALID, "a container cannot share its own namespaces");
+        else if (other->status == ENG_CTR_RUNNING || other->status == ENG_CTR_PAUSED)
+            joins[i] = other->pidfd;
+    }
     if (r == 0) {
         struct eng_ctr_start_opts o = { .seccomp = filter,
                                         .init_fd = init_fd,
-                                        .stdin_fd = stdin_fd };
+                                        .stdin_fd = stdin_fd,
+                                        .join_pid_fd = joins[0],
+                                        .join_ipc_fd = joins[1],
+                                        .join_net_fd = joins[2] };
         r = eng_ctr_start(cs->store, c, &spec, &o, &io, err);
     }
     struct rt *rt = rt_of(d, c);

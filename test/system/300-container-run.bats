@@ -172,3 +172,14 @@ load helpers-container
     [[ "$output" == *"not running"* ]]
     run_berth container rm target
 }
+
+@test "container:NAME shares another container's network, ipc and pid namespaces" {
+    run_berth container run -d --name holder busybox sleep 1000
+    holder_net=$("$BERTH" container exec holder readlink /proc/self/ns/net)
+    run_berth container run --rm --network container:holder --ipc container:holder --pid container:holder busybox sh -c 'readlink /proc/self/ns/net; ps -o comm | grep -c sleep'
+    [ "${lines[0]}" = "$holder_net" ] || { echo "not in holder's network namespace: $output"; return 1; }
+    [ "${lines[1]}" -ge 1 ] || { echo "holder's processes are not visible"; return 1; }
+    run_berth '!' container run --rm --network container:nobody-here busybox true
+    [[ "$output" == *"no such container"* ]]
+    run_berth container rm -f holder
+}

@@ -142,3 +142,15 @@ PY
     ! grep -qF "$canary" /proc/self/mountinfo
     assert_no_mounts
 }
+
+@test "devices: a host device appears with its numbers and the device cgroup allows it" {
+    [ -c /dev/fuse ] || skip "this host has no /dev/fuse (the fuse module is not loaded)"
+    # Without it, the same node made inside is refused by the device cgroup.
+    in_ctr -- 'mknod /dev/f c 10 229 && dd if=/dev/f of=/dev/null count=0'
+    [[ "$output" != *"rc=0"* ]] || { echo "/dev/fuse opened without --device"; return 1; }
+    run_berth container run --rm --device /dev/fuse:/dev/myfuse busybox sh -c 'stat -c "%t:%T %F" /dev/myfuse; dd if=/dev/myfuse of=/dev/null count=0 2>/dev/null && echo opened'
+    [ "${lines[0]}" = "a:e5 character special file" ] || { echo "got: $output"; return 1; }
+    [ "${lines[1]}" = opened ]
+    run_berth '!' container run --rm --device /etc/passwd busybox true
+    [[ "$output" == *"not a device"* ]]
+}
