@@ -312,7 +312,8 @@ on_seek(void *userp, curl_off_t offset, int origin)
 }
 
 int
-reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, struct bt_err **err)
+reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, bool verify,
+               struct bt_err **err)
 {
     struct eng_reg *reg = x->reg;
     BT_ASSERT(!x->easy);
@@ -337,8 +338,8 @@ reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, struct bt_err 
     (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     (void) curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     (void) curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+    (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
     /* Ask curl not to wait for "100 Continue" before an upload: registries do not need it. */
     reg_xfer_header(x, "Expect:");
     if (strcmp(x->method, "HEAD") == 0) {

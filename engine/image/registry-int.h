@@ -134,9 +134,11 @@ struct eng_reg {
 void reg_xfer_init(struct reg_xfer *x, struct eng_reg *reg, void *owner, const char *method,
                    char *url);
 void reg_xfer_header(struct reg_xfer *x, const char *fmt, ...) BT_PRINTF(2, 3);
-/* Start the exchange, trusting the system CA store plus ca (PEM, NULL: none). Completion comes
+/* Start the exchange, trusting the system CA store plus ca (PEM, NULL: none); without verify,
+ * the server's certificate is not checked (insecure registries, as Docker). Completion comes
  * through x->done on the loop, never from inside this call. */
-int reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, struct bt_err **err);
+int reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, bool verify,
+                   struct bt_err **err);
 /* Abort a running exchange without calling done; frees everything. Safe when never started. */
 void reg_xfer_release(struct reg_xfer *x);
 /* Free the transport (curl, events, options); registry.c has finished the requests first. */
@@ -172,6 +174,7 @@ struct eng_reg_repo {
     char *username, *password, *identity_token;
     bool push;
     char *base; /* "http://HOST" or "https://HOST" */
+    bool tls_noverify; /* an insecure host found to speak TLS: its certificate is not checked */
     char *ca;   /* PEM of certs.d/HOST/\*.crt, NULL: none */
     size_t ca_len;
     int setup_code; /* a bad host or unreadable CAs: every request fails with this */

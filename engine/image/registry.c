@@ -436,7 +436,11 @@ reg_req_begin(struct eng_reg_req *req)
 {
     struct bt_err *err = NULL;
     req->x.done = on_xfer_done;
-    if (reg_xfer_start(&req->x, req->repo->ca, req->repo->ca_len, &err) < 0)
+    /* Only the registry's own URLs skip verification, never a token realm or a redirect. */
+    const char *base = req->repo->base;
+    bool verify = !req->repo->tls_noverify || !bt_startswith(req->x.url, base) ||
+                  (req->x.url[strlen(base)] != '/' && req->x.url[strlen(base)] != '\0');
+    if (reg_xfer_start(&req->x, req->repo->ca, req->repo->ca_len, verify, &err) < 0)
         reg_req_finish_later(req, -err->code, err);
 }
 
@@ -709,6 +713,21 @@ on_xfer_done(struct reg_xfer *x, CURLcode code)
     }
     if (req->token_xfer) {
         reg_req_on_token_answer(req);
+        return;
+    }
+    if (x->status == 400 && bt_startswith(repo->base, "http://") && x->body.data &&
+        memmem(x->body.data, x->body.len, "HTTP request to an HTTPS server", 31)) {
+        /* A registry berth reaches over plain HTTP (loopback, insecure-registries) speaks TLS.
+         * Docker tries HTTPS first for those hosts and does not verify their certificate;
+         * berth switches when the server says so, and verifies just as little. */
+        bt_log_debug("%s speaks HTTPS: switching", repo->host);
+        char *https = bt_xasprintf("https://%s", repo->base + 7);
+        free(repo->base);
+        repo->base = https;
+        repo->tls_noverify = true;
+        free(req->redirect_url);
+        req->redirect_url = NULL;
+        reg_req_send(req);
         return;
     }
     if (x->status == 401) {
