@@ -25,6 +25,7 @@ struct eng_cas_writer {
     char tmp[HEX_LEN + 32];            /* name in ingest/ */
     char expected[ENG_DIGEST_LEN + 1]; /* "" when none */
     uint64_t offset;
+    uint64_t flushed; /* writeback started up to here */
 };
 
 /* The hex part of a valid digest, or NULL. */
