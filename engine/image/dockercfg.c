@@ -156,20 +156,25 @@ eng_dockercfg_auth_release(struct eng_dockercfg_auth *a)
     *a = (struct eng_dockercfg_auth){ 0 };
 }
 
-static bool
-uses_helper(const struct eng_dockercfg *c, const char *host)
+const char *
+eng_dockercfg_key(const char *host)
 {
-    const char *store = json_string_value(json_object_get(c->root, "credsStore"));
-    if (store && *store)
-        return true;
+    return key_for(host);
+}
+
+const char *
+eng_dockercfg_helper(const struct eng_dockercfg *c, const char *host)
+{
+    /* As the Docker CLI: a helper for this very registry, else the default store. */
     const char *key;
     json_t *v;
     json_object_foreach(json_object_get(c->root, "credHelpers"), key, v) {
         bt_autofree char *h = eng_dockercfg_host(key);
         if (strcmp(h, host) == 0 && json_string_length(v) > 0)
-            return true;
+            return json_string_value(v);
     }
-    return false;
+    const char *store = json_string_value(json_object_get(c->root, "credsStore"));
+    return store && *store ? store : NULL;
 }
 
 /* The auths key for host: the exact one, else the smallest key naming the same host (so the
@@ -240,7 +245,7 @@ eng_dockercfg_lookup(const struct eng_dockercfg *c, const char *host,
                      struct eng_dockercfg_auth *ret, struct bt_err **err)
 {
     bt_autofree char *h = eng_dockercfg_host(host);
-    struct eng_dockercfg_auth a = { .uses_helper = uses_helper(c, h) };
+    struct eng_dockercfg_auth a = { .uses_helper = eng_dockercfg_helper(c, h) != NULL };
     const char *key = auths_key_find(c, h);
     if (key) {
         int r =

@@ -2,10 +2,10 @@
 /*
  * The Docker CLI's credential file (~/.docker/config.json, or $DOCKER_CONFIG/config.json), read
  * for pulls and written by `berth login` / `berth logout`, so one `docker login` serves both
- * tools. Only the "auths" entries are berth's business: every other key of the file is kept as
- * it was when berth writes it. Credential helpers (credsStore, credHelpers) are not run; a
- * lookup says when one is configured so the caller can warn. Blocking file I/O: CLI side, or a
- * worker, never the daemon's loop. Credentials are never logged.
+ * tools. Only the "auths" entries are written here: every other key of the file is kept as it
+ * was when berth writes it. Credential helpers (credsStore, credHelpers) are named here and run
+ * by the CLI (orchestrator/cli/credhelper.c). Blocking file I/O: CLI side, or a worker, never
+ * the daemon's loop. Credentials are never logged.
  *
  * Registry hosts are given as in image references ("docker.io", "127.0.0.1:5000"); a URL
  * ("https://host:5000/v1/") or Docker Hub's other names ("index.docker.io",
@@ -28,7 +28,7 @@ struct eng_dockercfg; /* the parsed file and its path */
 /* What a lookup found. Strings owned by the struct. */
 struct eng_dockercfg_auth {
     bool found;       /* credentials for the host: username and password, or an identity token */
-    bool uses_helper; /* credsStore is set, or credHelpers names the host: berth runs neither */
+    bool uses_helper; /* credsStore is set, or credHelpers names the host (the CLI runs it) */
     char *key;        /* the "auths" key they came from, or NULL */
     char *username;   /* from "auth" (base64 of user:password) or the "username" field */
     char *password;   /* everything after the first ':' of "auth", or the "password" field */
@@ -57,6 +57,12 @@ struct eng_dockercfg *eng_dockercfg_free(struct eng_dockercfg *c);
 int eng_dockercfg_lookup(const struct eng_dockercfg *c, const char *host,
                          struct eng_dockercfg_auth *ret, struct bt_err **err);
 void eng_dockercfg_auth_release(struct eng_dockercfg_auth *a);
+/* The credential helper for host ("pass" for docker-credential-pass): credHelpers' entry for
+ * it, else credsStore; NULL when none. Borrowed from c. */
+const char *eng_dockercfg_helper(const struct eng_dockercfg *c, const char *host);
+/* The server name Docker uses for host in auths keys and with helpers: host itself, or
+ * ENG_DOCKERCFG_HUB_KEY for Docker Hub. Borrowed (host or a constant). */
+const char *eng_dockercfg_key(const char *host);
 
 /* Store username:password for host (as "auth", the way the Docker CLI writes it), replacing
  * the entry under the key the host uses. In memory: eng_dockercfg_save() writes it. */

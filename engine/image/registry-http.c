@@ -312,8 +312,7 @@ on_seek(void *userp, curl_off_t offset, int origin)
 }
 
 int
-reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, bool verify,
-               struct bt_err **err)
+reg_xfer_start(struct reg_xfer *x, const char *ca, size_t ca_len, bool verify, struct bt_err **err)
 {
     struct eng_reg *reg = x->reg;
     BT_ASSERT(!x->easy);

@@ -173,9 +173,9 @@ struct eng_reg_repo {
     char *path; /* NULL: the registry itself (eng_reg_check) */
     char *username, *password, *identity_token;
     bool push;
-    char *base; /* "http://HOST" or "https://HOST" */
+    char *base;        /* "http://HOST" or "https://HOST" */
     bool tls_noverify; /* an insecure host found to speak TLS: its certificate is not checked */
-    char *ca;   /* PEM of certs.d/HOST/\*.crt, NULL: none */
+    char *ca;          /* PEM of certs.d/HOST/\*.crt, NULL: none */
     size_t ca_len;
     int setup_code; /* a bad host or unreadable CAs: every request fails with this */
     char *setup_msg;

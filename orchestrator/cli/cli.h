@@ -142,6 +142,16 @@ int cli_project_load(const struct cli_ctx *ctx, const struct cli_project_opts *p
                      struct compose_project **ret, struct bt_err **err);
 int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err);
 
+/* credhelper.c: Docker's credential helpers (docker-credential-NAME), for login, logout and
+ * the credentials of pulls and pushes. get fills ret (found false when the helper has none). */
+struct eng_dockercfg_auth;
+int cli_credhelper_get(const char *helper, const char *server, struct eng_dockercfg_auth *ret,
+                       struct bt_err **err);
+int cli_credhelper_store(const char *helper, const char *server, const char *user,
+                         const char *secret, struct bt_err **err);
+int cli_credhelper_erase(const char *helper, const char *server, bool *ret_had,
+                         struct bt_err **err);
+
 /* Print a JSON value as one line on stdout. */
 void cli_print_json(const json_t *v);
 

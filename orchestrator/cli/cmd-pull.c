@@ -27,16 +27,17 @@ auth_for(const char *host, json_t **ret, struct bt_err **err)
     struct eng_dockercfg *cfg = NULL;
     if (eng_dockercfg_load(path, &cfg, err) < 0)
         return -1;
-    struct eng_dockercfg_auth a;
-    int r = eng_dockercfg_lookup(cfg, host, &a, err);
+    struct eng_dockercfg_auth a = { 0 };
+    /* A credential helper first, as the Docker CLI; the file's auths when it has nothing. */
+    const char *helper = eng_dockercfg_helper(cfg, host);
+    int r = helper ? cli_credhelper_get(helper, eng_dockercfg_key(host), &a, err) : 0;
+    if (r == 0 && !a.found) {
+        eng_dockercfg_auth_release(&a);
+        r = eng_dockercfg_lookup(cfg, host, &a, err);
+    }
     eng_dockercfg_free(cfg);
     if (r < 0)
         return r;
-    if (a.uses_helper && !a.found)
-        fprintf(stderr,
-                "warning: %s names a credential helper for '%s'; berth does not run "
-                "credential helpers, pulling anonymously\n",
-                path, host);
     if (a.found)
         *ret = json_pack("{s:s?, s:s?, s:s?}", "username", a.username, "password", a.password,
                          "identitytoken", a.identity_token);
@@ -357,8 +358,14 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     struct eng_dockercfg *cfg = NULL;
     if (eng_dockercfg_load(path, &cfg, err) < 0)
         return -1;
-    eng_dockercfg_set(cfg, host, user, pass);
-    r = eng_dockercfg_save(cfg, err);
+    /* With a credential helper the secret goes there, as docker login puts it. */
+    const char *helper = eng_dockercfg_helper(cfg, host);
+    if (helper) {
+        r = cli_credhelper_store(helper, eng_dockercfg_key(host), user, pass, err);
+    } else {
+        eng_dockercfg_set(cfg, host, user, pass);
+        r = eng_dockercfg_save(cfg, err);
+    }
     eng_dockercfg_free(cfg);
     if (r < 0)
         return r;
@@ -385,8 +392,13 @@ cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv, struct bt_err **err)
     struct eng_dockercfg *cfg = NULL;
     if (!path || eng_dockercfg_load(path, &cfg, err) < 0)
         return path ? -1 : 0;
+    const char *helper = eng_dockercfg_helper(cfg, host);
+    bool in_helper = false;
+    r = helper ? cli_credhelper_erase(helper, eng_dockercfg_key(host), &in_helper, err) : 0;
     bool had = eng_dockercfg_remove(cfg, host);
-    r = had ? eng_dockercfg_save(cfg, err) : 0;
+    if (r == 0 && had)
+        r = eng_dockercfg_save(cfg, err);
+    had |= in_helper;
     eng_dockercfg_free(cfg);
     if (r < 0)
         return r;

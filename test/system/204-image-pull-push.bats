@@ -557,3 +557,43 @@ GET 200 null" "$(badreg_requests '/manifests/latest$')" "manifest requests"
     assert_equal "$manifest" "$(registry_digest "$SEC/team/secure:3")" "digest the auth registry serves"
     run_berth logout "$SEC"
 }
+
+@test "credential helpers: login stores in the helper, pull takes credentials from it, logout erases" {
+    registry_start --auth
+    registry_push "$TEST_IMAGES/busybox" "$REGISTRY/lib/busybox:1"
+    # A helper of our own: keeps each server's JSON in a file, answers as Docker's helpers do.
+    mkdir -p "$TEST_DIR/bin" "$TEST_DIR/store"
+    cat >"$TEST_DIR/bin/docker-credential-bttest" <<SH
+#!/bin/sh
+set -e
+store="$TEST_DIR/store"
+case "\$1" in
+store) cat >"\$store/entry.json" ;;
+get) read -r server || true; f="\$store/entry.json"
+     if [ -f "\$f" ] && grep -q "\"ServerURL\":\"\$server\"" "\$f"; then cat "\$f"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+erase) read -r server || true; if [ -f "\$store/entry.json" ]; then rm "\$store/entry.json"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+esac
+SH
+    chmod +x "$TEST_DIR/bin/docker-credential-bttest"
+    mkdir -p "$DOCKER_CONFIG"
+    echo '{"credsStore": "bttest"}' >"$DOCKER_CONFIG/config.json"
+    export PATH="$TEST_DIR/bin:$PATH"
+
+    echo "$REGISTRY_PASS" >"$TEST_DIR/pw"
+    run_berth_stdin "$TEST_DIR/pw" login -u "$REGISTRY_USER" --password-stdin "$REGISTRY"
+    assert_contains "$output" "Login Succeeded"
+    assert_equal "$REGISTRY_USER" "$(jq -r .Username "$TEST_DIR/store/entry.json")" "helper's user"
+    assert_equal "$REGISTRY" "$(jq -r .ServerURL "$TEST_DIR/store/entry.json")" "helper's server"
+    # The secret went to the helper, not into config.json.
+    run jq -e '.auths // {} | length == 0' "$DOCKER_CONFIG/config.json"
+    [ "$status" -eq 0 ] || { echo "config.json got credentials: $(cat "$DOCKER_CONFIG/config.json")"; return 1; }
+
+    run_berth image pull "$REGISTRY/lib/busybox:1"
+    run_berth image rm "$REGISTRY/lib/busybox:1"
+
+    run_berth logout "$REGISTRY"
+    assert_contains "$output" "Removing login credentials"
+    assert_file_absent "$TEST_DIR/store/entry.json"
+    run_berth -1 image pull "$REGISTRY/lib/busybox:1"
+    assert_match "$output" "authentication required|unauthorized" "error" -i
+}

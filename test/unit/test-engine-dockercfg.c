@@ -210,6 +210,27 @@ test_lookup_hub_short_keys(void **state)
 }
 
 static void
+test_helper_names(void **state)
+{
+    struct tmpdir *t = *state;
+    /* As the Docker CLI: credHelpers for the registry itself, else credsStore, else none;
+     * helpers are asked with Docker Hub's long key. */
+    write_file(t->cfg, "{\"credsStore\":\"desktop\",\"credHelpers\":{\"https://quay.io\":\"q\","
+                       "\"empty.io\":\"\"}}");
+    struct eng_dockercfg *c = load_ok(t->cfg);
+    assert_string_equal(eng_dockercfg_helper(c, "quay.io"), "q");
+    assert_string_equal(eng_dockercfg_helper(c, "ghcr.io"), "desktop");
+    assert_string_equal(eng_dockercfg_helper(c, "empty.io"), "desktop");
+    assert_string_equal(eng_dockercfg_key("docker.io"), ENG_DOCKERCFG_HUB_KEY);
+    assert_string_equal(eng_dockercfg_key("h.io:5000"), "h.io:5000");
+    eng_dockercfg_free(c);
+    write_file(t->cfg, "{\"auths\":{}}");
+    c = load_ok(t->cfg);
+    assert_null(eng_dockercfg_helper(c, "quay.io"));
+    eng_dockercfg_free(c);
+}
+
+static void
 test_broken_entries(void **state)
 {
     struct tmpdir *t = *state;
@@ -395,6 +416,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup_key_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup_hub_short_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_helper_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_remove_save_keeps_other_keys, setup, teardown),
