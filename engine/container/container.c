@@ -291,6 +291,34 @@ eng_ctr_store_uses_image(struct eng_ctr_store *s, const char *image_id)
     return false;
 }
 
+bool
+eng_ctr_store_runs_image(struct eng_ctr_store *s, const char *image_id)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct eng_ctr *c = s->ctrs[i];
+        const char *id =
+            json_string_value(json_object_get(json_object_get(c->config, "image"), "id"));
+        if (id && bt_streq(id, image_id) &&
+            (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED))
+            return true;
+    }
+    return false;
+}
+
+bool
+eng_ctr_store_uses_layer(struct eng_ctr_store *s, const char *chain_id)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k;
+        json_t *l;
+        json_array_foreach(json_object_get(s->ctrs[i]->config, "layers"), k, l) {
+            if (bt_streq(json_string_value(l), chain_id))
+                return true;
+        }
+    }
+    return false;
+}
+
 static void
 random_hex(char out[65])
 {

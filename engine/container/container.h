@@ -71,6 +71,10 @@ struct eng_ctr *eng_ctr_find(struct eng_ctr_store *s, const char *name, struct b
 struct eng_ctr *const *eng_ctr_list(struct eng_ctr_store *s, size_t *ret_n);
 /* Whether a container (any state) was made from image id. */
 bool eng_ctr_store_uses_image(struct eng_ctr_store *s, const char *image_id);
+/* Whether a container (any state) has the layer chain_id in its root; running: only those
+ * whose process runs. */
+bool eng_ctr_store_uses_layer(struct eng_ctr_store *s, const char *chain_id);
+bool eng_ctr_store_runs_image(struct eng_ctr_store *s, const char *image_id);
 
 /* The image a container is made from, as the image store knows it. */
 struct eng_ctr_image {

@@ -27,9 +27,18 @@
 struct eng_img_store {
     struct eng_cas *cas;
     int dirfd, records_fd;
-    json_t *records; /* id -> record */
-    json_t *refs;    /* full reference -> id */
+    json_t *records;                  /* id -> record */
+    json_t *refs;                     /* full reference -> id */
+    eng_img_layer_used_fn layer_used; /* containers' layers (may be NULL) */
+    void *layer_used_ud;
 };
+
+void
+eng_img_store_set_layer_used(struct eng_img_store *s, eng_img_layer_used_fn fn, void *ud)
+{
+    s->layer_used = fn;
+    s->layer_used_ud = ud;
+}
 
 static const char *
 rec_id(const json_t *rec)
@@ -434,6 +443,9 @@ eng_img_store_tag(struct eng_img_store *s, const char *name, const char *target,
 static bool
 still_used(const struct eng_img_store *s, const char *except, const char *what, bool layer)
 {
+    /* A container's root is made of its image's layers, even once the image is gone. */
+    if (layer && s->layer_used && s->layer_used(s->layer_used_ud, what))
+        return true;
     const char *id;
     json_t *rec;
     json_object_foreach(s->records, id, rec) {

@@ -27,10 +27,14 @@ struct eng_img_store;
 
 /* Whether a container uses the image id (rm and prune keep those). */
 typedef bool (*eng_img_in_use_fn)(void *ud, const char *id);
+/* Whether a container's root uses the layer chain_id: such layers stay when the image that
+ * brought them is removed (rm -f), as Docker keeps a container's layers. */
+typedef bool (*eng_img_layer_used_fn)(void *ud, const char *chain_id);
 
 int eng_img_store_open(struct eng_cas *cas, struct eng_img_store **ret, struct bt_err **err);
 struct eng_img_store *eng_img_store_free(struct eng_img_store *s);
 struct eng_cas *eng_img_store_cas(struct eng_img_store *s);
+void eng_img_store_set_layer_used(struct eng_img_store *s, eng_img_layer_used_fn fn, void *ud);
 
 /* The record named by name: a reference ("busybox", "x:1", "x@sha256:..."), a full id
  * ("sha256:<hex>" or <hex>) or an unambiguous prefix of at least 4 hex digits. NULL with *err

@@ -204,6 +204,21 @@ rt_forget(struct rt *rt)
     rt->log = eng_log_writer_free(rt->log);
 }
 
+static char *
+image_of(const struct eng_ctr *c)
+{
+    const char *id = json_string_value(json_object_get(json_object_get(c->config, "image"), "id"));
+    return id ? bt_xstrdup(id) : NULL;
+}
+
+/* The layers of an image removed (rm -f) while this container used them can go now. */
+static void
+sweep_orphan_layers(struct orch_daemon *d, const char *image_id)
+{
+    if (image_id && !eng_img_store_find(d->images, image_id, NULL))
+        orch_images_sweep(d);
+}
+
 static void
 remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
 {
@@ -212,6 +227,7 @@ remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
     char id[65];
     snprintf(id, sizeof id, "%s", c->id);
     bt_autofree char *name = bt_xstrdup(c->name);
+    bt_autofree char *image_id = image_of(c);
     /* Requests still waiting on it (logs -f) end now. */
     for (struct waiter *w = rt->waiters; w; w = w->next)
         if (w->req != req)
@@ -227,6 +243,7 @@ remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
         return;
     }
     free(rt);
+    sweep_orphan_layers(d, image_id);
     if (req)
         orch_req_finish(req, 0, json_pack("{s:s, s:s}", "id", id, "name", name), NULL);
 }
@@ -706,8 +723,10 @@ op_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
     waiter_free_all(rt, ~0);
     c->owner = NULL;
     free(rt);
+    bt_autofree char *image_id = image_of(c);
     if (eng_ctr_remove(req->d->ctrs->store, c, err) < 0)
         return -1;
+    sweep_orphan_layers(req->d, image_id);
     *ret = json_pack("{s:s, s:s}", "id", id, "name", name);
     return 0;
 }
@@ -945,6 +964,19 @@ orch_containers_use_image(struct orch_daemon *d, const char *image_id)
     return d->ctrs && eng_ctr_store_uses_image(d->ctrs->store, image_id);
 }
 
+bool
+orch_containers_run_image(struct orch_daemon *d, const char *image_id)
+{
+    return d->ctrs && eng_ctr_store_runs_image(d->ctrs->store, image_id);
+}
+
+static bool
+layer_used(void *ud, const char *chain_id)
+{
+    struct orch_daemon *d = ud;
+    return d->ctrs && d->ctrs->store && eng_ctr_store_uses_layer(d->ctrs->store, chain_id);
+}
+
 int
 orch_containers_open(struct orch_daemon *d, struct bt_err **err)
 {
@@ -954,6 +986,8 @@ orch_containers_open(struct orch_daemon *d, struct bt_err **err)
     if (r == 0)
         r = eng_ctr_store_open(d->paths.root, d->cas, cs->cg, &cs->store, err);
     d->ctrs = cs;
+    if (r == 0)
+        eng_img_store_set_layer_used(d->images, layer_used, d);
     if (r < 0)
         orch_containers_close(d);
     return r;

@@ -16,6 +16,8 @@ int orch_containers_open(struct orch_daemon *d, struct bt_err **err);
 void orch_containers_close(struct orch_daemon *d);
 /* Whether any container (in any state) was made from image_id. */
 bool orch_containers_use_image(struct orch_daemon *d, const char *image_id);
+/* Whether a running (or paused) container was made from image_id: rm -f cannot remove it. */
+bool orch_containers_run_image(struct orch_daemon *d, const char *image_id);
 
 extern const struct orch_op orch_container_ops[];
 extern const size_t orch_ncontainer_ops;

@@ -153,6 +153,9 @@ int orch_worker_run(struct orch_daemon *d, const char *const *args, int in_fd, i
 
 /* ops-image.c: the image store and its operations. */
 int orch_images_open(struct orch_daemon *d, struct bt_err **err);
+/* Remove the blobs and layers nothing needs any more (no image, no container), unless a pull
+ * or a worker is adding some; then empty the layer trash in a worker. */
+void orch_images_sweep(struct orch_daemon *d);
 void orch_images_close(struct orch_daemon *d);
 extern const struct orch_op orch_image_ops[];
 extern const size_t orch_nimage_ops;

@@ -131,14 +131,46 @@ collect_trash(struct orch_daemon *d)
 
 /* Blobs and layers no image names any more (a replaced record's, an index's other platforms,
  * a failed load's); not while a pull or a worker adds some without a record yet. */
-static void
-sweep(struct orch_daemon *d)
+void
+orch_images_sweep(struct orch_daemon *d)
 {
     if (d->busy > 0)
         return;
     int n = eng_img_store_sweep(d->images);
     if (n > 0)
         bt_log_debug("%d unnamed blobs and layers removed", n);
+    collect_trash(d);
+}
+
+/* Docker's hard conflict: -f never deletes the image of a running container (untagging one of
+ * several names is still fine). */
+static int
+running_conflict(struct orch_daemon *d, const char *name, struct bt_err **err)
+{
+    const json_t *rec = name ? eng_img_store_find(d->images, name, NULL) : NULL;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    if (!id || !orch_containers_run_image(d, id))
+        return 0;
+    json_t *refs = eng_img_store_refs_of(d->images, id);
+    bool last_name = json_array_size(refs) <= 1;
+    bool by_name = false;
+    size_t i;
+    json_t *ref;
+    json_array_foreach(refs, i, ref) {
+        struct eng_img_ref parsed;
+        if (eng_img_ref_parse(name, &parsed, NULL) == 0) {
+            bt_autofree char *full = eng_img_ref_str(&parsed);
+            by_name |= bt_streq(full, json_string_value(ref));
+            eng_img_ref_release(&parsed);
+        }
+    }
+    json_decref(refs);
+    if (by_name && !last_name)
+        return 0;
+    int r = bt_err_set(err, BT_ECONFLICT,
+                       "image '%s' is used by a running container (cannot be forced)", name);
+    bt_err_hint(err, "stop and remove the container first");
+    return r;
 }
 
 static int
@@ -154,6 +186,8 @@ op_image_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
     int r = 0;
     json_array_foreach(names, i, n) {
         json_t *one = NULL;
+        if (force && (r = running_conflict(req->d, json_string_value(n), err)) < 0)
+            break;
         r = eng_img_store_remove(req->d->images, json_string_value(n), force, image_in_use, req->d,
                                  &one, err);
         if (r < 0)
@@ -161,8 +195,7 @@ op_image_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
         json_array_extend(report, one);
         json_decref(one);
     }
-    sweep(req->d);
-    collect_trash(req->d);
+    orch_images_sweep(req->d);
     if (r < 0) {
         json_decref(report);
         return r;
@@ -177,8 +210,7 @@ op_image_prune(struct orch_req *req, json_t **ret, struct bt_err **err)
     bool all = json_is_true(json_object_get(req->args, "all"));
     json_t *report = NULL;
     int r = eng_img_store_prune(req->d->images, all, image_in_use, req->d, &report, err);
-    sweep(req->d);
-    collect_trash(req->d);
+    orch_images_sweep(req->d);
     if (r < 0)
         return r;
     *ret = json_pack("{s:o}", "report", report);

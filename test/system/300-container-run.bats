@@ -125,11 +125,29 @@ load helpers-container
     run_berth container rm withinit
 }
 
-@test "image rm refuses an image a container uses, unless -f" {
-    run_berth container create --name user busybox true
+@test "image rm refuses an image a container uses; -f removes it but the container keeps its layers" {
+    run_berth container create --name user busybox sh -c 'echo still runs'
     run_berth '!' image rm busybox
     [[ "$output" == *container* ]] || { echo "got: $output"; return 1; }
+    run_berth image rm -f busybox
+    [[ "$output" == *Deleted* ]]
+    # Docker keeps a container's layers when its image goes: it still starts.
+    run_berth container start user
+    run_berth container wait user
+    run_berth container logs user
+    [ "$output" = "still runs" ]
+    # Its layers go with the container.
     run_berth container rm user
+    [ -z "$(ls "$BERTH_ROOT/images/layers")" ] || { echo "layers left: $(ls "$BERTH_ROOT/images/layers")"; return 1; }
+    # A running container's image cannot be removed, even with -f (untagging a second name can).
+    load_busybox
+    run_berth image tag busybox second:1
+    run_berth container run -d --name running busybox sleep 1000
+    run_berth image rm -f second:1
+    [[ "$output" == *Untagged* ]]
+    run_berth '!' image rm -f busybox
+    [[ "$output" == *"cannot be forced"* ]]
+    run_berth container rm -f running
     run_berth image rm busybox
 }
 
