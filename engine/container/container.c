@@ -27,12 +27,14 @@
 #include "engine/base/parse.h"
 #include "engine/base/path.h"
 #include "engine/base/rmtree.h"
+#include "engine/base/sha256.h"
 #include "engine/base/strv.h"
 #include "engine/container/caps.h"
 #include "engine/container/cgroup.h"
 #include "engine/container/config.h"
 #include "engine/container/container.h"
 #include "engine/container/spawn.h"
+#include "engine/container/volcopy.h"
 #include "engine/image/cas.h"
 
 #define CONFIG_MAX (4 << 20)
@@ -329,6 +331,197 @@ random_hex(char out[65])
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
+/* ---- mounts: the binds and volumes a container gets, fixed at create ---- */
+
+/* A target without its trailing slashes ("/" stays). */
+static char *
+target_norm(const char *t)
+{
+    char *n = bt_xstrdup(t);
+    size_t len = strlen(n);
+    while (len > 1 && n[len - 1] == '/')
+        n[--len] = '\0';
+    return n;
+}
+
+static bool
+rec_covers(const json_t *rec, const char *target)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach(rec, i, m) {
+        if (bt_streq(json_string_value(json_object_get(m, "target")), target))
+            return true;
+    }
+    return false;
+}
+
+/* An anonymous volume's name: stable per container and target, so a restart finds its data. */
+static char *
+anon_name(const char *id, const char *target)
+{
+    bt_autofree char *key = bt_xasprintf("%s%s", id, target);
+    char hex[BT_SHA256_HEX_LEN];
+    bt_sha256_hex(key, strlen(key), hex);
+    return bt_xstrdup(hex);
+}
+
+static bool
+volume_name_ok(const char *name)
+{
+    return name && *name && name[0] != '.' && !strchr(name, '/') && strlen(name) < 256;
+}
+
+/* volumes_from "NAME[:ro|:rw]": the other container's binds and volumes, read-only with :ro,
+ * as they are with no mode. Targets this container mounts itself are skipped. */
+static int
+rec_add_from(struct eng_ctr_store *s, const char *ref, json_t *rec, const json_t *own,
+             struct bt_err **err)
+{
+    bt_autofree char *name = bt_xstrdup(ref);
+    int mode = 0; /* 0: as the other's; 1: ro; 2: rw */
+    char *colon = strrchr(name, ':');
+    if (colon && (bt_streq(colon, ":ro") || bt_streq(colon, ":rw"))) {
+        mode = colon[1] == 'r' && colon[2] == 'o' ? 1 : 2;
+        *colon = '\0';
+    }
+    struct eng_ctr *other = eng_ctr_find(s, name, err);
+    if (!other)
+        return bt_err_wrap(err, "volumes_from");
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(other->config, "mounts"), i, m) {
+        const char *t = json_string_value(json_object_get(m, "target"));
+        if (!t || rec_covers(own, t) || rec_covers(rec, t))
+            continue;
+        json_t *copy = json_deep_copy(m);
+        json_object_del(copy, "anonymous"); /* the other's to remove, not ours */
+        json_object_set_new(copy, "from", json_string(other->name));
+        if (mode)
+            json_object_set_new(copy, "rw", json_boolean(mode == 2));
+        json_array_append_new(rec, copy);
+    }
+    return 0;
+}
+
+/* The record: the spec's binds and volumes (anonymous ones named), then volumes_from's, then
+ * an anonymous volume for each of the image's VOLUMEs no mount covers. tmpfs mounts stay in
+ * the spec but count as covering their target. */
+static int
+mounts_record(struct eng_ctr_store *s, const char *id, const struct eng_ctr_spec *spec,
+              const json_t *img_config, json_t **ret, struct bt_err **err)
+{
+    json_t *rec = json_array();
+    json_t *tmpfs = json_array(); /* targets only */
+    for (size_t i = 0; i < spec->nmounts; i++) {
+        const struct eng_mount *m = &spec->mounts[i];
+        bt_autofree char *t = target_norm(m->target);
+        if (m->type == ENG_MOUNT_TMPFS) {
+            json_array_append_new(tmpfs, json_pack("{s:s}", "target", t));
+            continue;
+        }
+        json_t *e =
+            json_pack("{s:s, s:s, s:b}", "type", m->type == ENG_MOUNT_BIND ? "bind" : "volume",
+                      "target", t, "rw", !m->read_only);
+        if (m->type == ENG_MOUNT_BIND) {
+            json_object_set_new(e, "source", json_string(m->source));
+            json_object_set_new(e, "propagation", json_integer((json_int_t) m->propagation));
+            json_object_set_new(e, "create_host_path", json_boolean(m->create_host_path));
+        } else {
+            bt_autofree char *anon = m->source ? NULL : anon_name(id, t);
+            const char *vname = m->source ? m->source : anon;
+            if (!volume_name_ok(vname)) {
+                json_decref(e);
+                json_decref(rec);
+                json_decref(tmpfs);
+                return bt_err_set(err, BT_EINVALID, "invalid volume name '%s'", vname);
+            }
+            json_object_set_new(e, "source", json_string(vname));
+            json_object_set_new(e, "nocopy", json_boolean(m->nocopy));
+            if (!m->source)
+                json_object_set_new(e, "anonymous", json_true());
+        }
+        json_array_append_new(rec, e);
+    }
+    json_array_extend(tmpfs, rec);
+    int r = 0;
+    json_t *from = json_array();
+    for (size_t i = 0; r == 0 && spec->volumes_from && spec->volumes_from[i]; i++)
+        r = rec_add_from(s, spec->volumes_from[i], from, tmpfs, err);
+    json_array_extend(rec, from);
+    json_array_extend(tmpfs, from);
+    json_decref(from);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *) json_object_get(img_config, "Volumes"), key, v) {
+        if (r < 0 || key[0] != '/')
+            continue;
+        bt_autofree char *t = target_norm(key);
+        if (rec_covers(tmpfs, t))
+            continue;
+        bt_autofree char *anon = anon_name(id, t);
+        json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "type", "volume", "source", anon,
+                              "target", t, "rw", 1, "nocopy", 0, "anonymous", 1);
+        json_array_append(rec, e);
+        json_array_append_new(tmpfs, e);
+    }
+    json_decref(tmpfs);
+    if (r < 0) {
+        json_decref(rec);
+        return r;
+    }
+    *ret = rec;
+    return 0;
+}
+
+/* Whether a container other than except records the volume name. */
+static bool
+volume_in_use(struct eng_ctr_store *s, const struct eng_ctr *except, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->ctrs[i] == except)
+            continue;
+        size_t j;
+        const json_t *m;
+        json_array_foreach(json_object_get(s->ctrs[i]->config, "mounts"), j, m) {
+            if (bt_streq(json_string_value(json_object_get(m, "type")), "volume") &&
+                bt_streq(json_string_value(json_object_get(m, "source")), name))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* rm -v: the anonymous volumes the container made (not those it has from volumes_from), unless
+ * another container uses them. */
+static int
+remove_anon_volumes(struct eng_ctr_store *s, const struct eng_ctr *c, const json_t *rec,
+                    struct bt_err **err)
+{
+    bt_autoclose int vfd = open(s->volumes, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (vfd < 0)
+        return bt_err_errno(err, -errno, "cannot open '%s'", s->volumes);
+    size_t i;
+    const json_t *m;
+    int r = 0;
+    json_array_foreach(rec, i, m) {
+        const char *name = json_string_value(json_object_get(m, "source"));
+        if (!json_is_true(json_object_get(m, "anonymous")) || !volume_name_ok(name))
+            continue;
+        if (volume_in_use(s, c, name)) {
+            bt_log_debug("volume %.12s is in use by another container, keeping it", name);
+            continue;
+        }
+        struct stat st;
+        if (fstatat(vfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* never made (the container never started) */
+        int q = bt_rm_tree_at(vfd, name, r == 0 ? err : NULL);
+        if (q < 0 && r == 0)
+            r = q;
+    }
+    return r;
+}
+
 int
 eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const json_t *spec_json,
                const struct eng_ctr_image *img, struct eng_ctr **ret, struct bt_err **err)
@@ -351,8 +544,14 @@ eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const j
                         name);
             return r;
         }
-    if (mkdirat(s->dirfd, id, 0700) < 0)
+    json_t *mounts = NULL;
+    int r = mounts_record(s, id, spec, img->config, &mounts, err);
+    if (r < 0)
+        return r;
+    if (mkdirat(s->dirfd, id, 0700) < 0) {
+        json_decref(mounts);
         return bt_err_errno(err, -errno, "cannot create '%s/%s'", s->root, id);
+    }
     struct eng_ctr *c = bt_xcalloc(1, sizeof *c);
     snprintf(c->id, sizeof c->id, "%s", id);
     c->name = bt_xstrdup(name);
@@ -366,7 +565,7 @@ eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const j
     c->config = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:O?}, s:o, s:O}", "id", id, "name", name,
                           "created", (json_int_t) c->created_ns, "image", "id", img->id, "ref",
                           img->ref, "config", img->config, "layers", layers, "spec", spec_json);
-    int r = 0;
+    json_object_set_new(c->config, "mounts", mounts);
     bt_autoclose int dfd = openat(s->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     static const char *const dirs[] = { "upper", "work", "rootfs" };
     for (size_t i = 0; dfd >= 0 && r == 0 && i < BT_ARRAY_SIZE(dirs); i++)
@@ -490,68 +689,122 @@ write_etc(struct eng_ctr *c, const char *hostname, const struct eng_ctr_spec *sp
     return 0;
 }
 
+static size_t
+target_depth(const char *t)
+{
+    size_t n = 0;
+    for (const char *q = t; *q; q++)
+        if (*q == '/' && q[1] && q[1] != '/')
+            n++;
+    return n;
+}
+
+static int
+prep_bind(const char *source, bool create_host_path, struct eng_lmount *lm, struct bt_err **err)
+{
+    lm->kind = ENG_LMOUNT_BIND;
+    lm->source = source;
+    struct stat st;
+    if (stat(source, &st) < 0) {
+        if (errno != ENOENT || !create_host_path)
+            return bt_err_errno(err, -errno, "bind mount source '%s'", source);
+        int r = bt_mkdir_p(source, 0755, err);
+        if (r < 0)
+            return r;
+        st.st_mode = S_IFDIR;
+    }
+    lm->file = !S_ISDIR(st.st_mode);
+    return 0;
+}
+
+/* A volume's <root>/volumes/NAME/_data, made on first use; an empty one is filled in the
+ * child unless nocopy. */
+static int
+prep_volume(struct eng_ctr_store *s, const char *name, bool nocopy, struct prep *p,
+            struct eng_lmount *lm, struct bt_err **err)
+{
+    if (!volume_name_ok(name))
+        return bt_err_set(err, BT_EINVALID, "invalid volume name '%s'", name ? name : "");
+    const char *data = prep_own(p, bt_xasprintf("%s/%s/_data", s->volumes, name));
+    int r = bt_mkdir_p(data, 0755, err);
+    if (r < 0)
+        return r;
+    lm->kind = ENG_LMOUNT_BIND;
+    lm->source = data;
+    if (!nocopy) {
+        bt_autoclose int fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        lm->fill = fd >= 0 && eng_vol_is_empty(fd);
+    }
+    return 0;
+}
+
+/* The launch's mounts: the spec's tmpfs and the recorded binds and volumes, parents before
+ * what is mounted inside them (as Docker sorts them). */
 static int
 prep_mounts(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
             struct prep *p, struct bt_err **err)
 {
-    p->mounts = bt_xcalloc(spec->nmounts + 1, sizeof *p->mounts);
+    const json_t *rec = json_object_get(c->config, "mounts");
+    if (!json_is_array(rec)) {
+        /* A container created before mounts were recorded. */
+        json_t *made = NULL;
+        int r = mounts_record(s, c->id, spec,
+                              json_object_get(json_object_get(c->config, "image"), "config"), &made,
+                              err);
+        if (r < 0)
+            return r;
+        json_object_set_new(c->config, "mounts", made);
+        rec = made;
+    }
+    p->mounts = bt_xcalloc(json_array_size(rec) + spec->nmounts + 1, sizeof *p->mounts);
+    size_t n = 0;
     for (size_t i = 0; i < spec->nmounts; i++) {
         const struct eng_mount *m = &spec->mounts[i];
-        struct eng_lmount *lm = &p->mounts[i];
+        if (m->type != ENG_MOUNT_TMPFS)
+            continue;
+        struct eng_lmount *lm = &p->mounts[n++];
+        lm->kind = ENG_LMOUNT_TMPFS;
         lm->target = m->target;
         lm->read_only = m->read_only;
-        lm->propagation = m->propagation;
-        switch (m->type) {
-        case ENG_MOUNT_TMPFS: {
-            lm->kind = ENG_LMOUNT_TMPFS;
-            char data[96] = "";
-            int n = snprintf(data, sizeof data, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
-            if (m->tmpfs_size)
-                snprintf(data + n, sizeof data - (size_t) n, ",size=%llu",
-                         (unsigned long long) m->tmpfs_size);
-            lm->data = prep_own(p, bt_xstrdup(data));
-            break;
-        }
-        case ENG_MOUNT_BIND: {
-            lm->kind = ENG_LMOUNT_BIND;
-            lm->source = m->source;
-            struct stat st;
-            if (stat(m->source, &st) < 0) {
-                if (errno != ENOENT || !m->create_host_path)
-                    return bt_err_errno(err, -errno, "bind mount source '%s'", m->source);
-                int r = bt_mkdir_p(m->source, 0755, err);
-                if (r < 0)
-                    return r;
-                st.st_mode = S_IFDIR;
-            }
-            lm->file = !S_ISDIR(st.st_mode);
-            break;
-        }
-        case ENG_MOUNT_VOLUME: {
-            /* Named volumes live under <root>/volumes/NAME/_data; an anonymous one gets a
-             * random name and goes with the container (rm -v). */
-            char anon[65];
-            const char *vname = m->source;
-            if (!vname) {
-                random_hex(anon);
-                vname = anon;
-            }
-            if (!*vname || strchr(vname, '/') || vname[0] == '.')
-                return bt_err_set(err, BT_EINVALID, "invalid volume name '%s'", vname);
-            char *data = bt_xasprintf("%s/%s/_data", s->volumes, vname);
-            prep_own(p, data);
-            int r = bt_mkdir_p(data, 0755, err);
-            if (r < 0)
-                return r;
-            lm->kind = ENG_LMOUNT_BIND;
-            lm->source = data;
-            break;
-        }
-        }
+        char data[96] = "";
+        int k = snprintf(data, sizeof data, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
+        if (m->tmpfs_size)
+            snprintf(data + k, sizeof data - (size_t) k, ",size=%llu",
+                     (unsigned long long) m->tmpfs_size);
+        lm->data = prep_own(p, bt_xstrdup(data));
     }
-    (void) c;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(rec, i, e) {
+        struct eng_lmount *lm = &p->mounts[n];
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *source = json_string_value(json_object_get(e, "source"));
+        lm->target = json_string_value(json_object_get(e, "target"));
+        lm->read_only = !json_is_true(json_object_get(e, "rw"));
+        if (!type || !source || !lm->target || lm->target[0] != '/')
+            return bt_err_set(err, BT_EINVALID, "container '%s' has a broken mount record",
+                              c->name);
+        int r;
+        if (bt_streq(type, "bind")) {
+            lm->propagation = (unsigned long) json_integer_value(json_object_get(e, "propagation"));
+            r = prep_bind(source, json_is_true(json_object_get(e, "create_host_path")), lm, err);
+        } else {
+            r = prep_volume(s, source, json_is_true(json_object_get(e, "nocopy")), p, lm, err);
+        }
+        if (r < 0)
+            return r;
+        n++;
+    }
+    /* Insertion sort, stable: few mounts. */
+    for (size_t j = 1; j < n; j++) {
+        struct eng_lmount cur = p->mounts[j];
+        size_t d = target_depth(cur.target), k = j;
+        for (; k > 0 && target_depth(p->mounts[k - 1].target) > d; k--)
+            p->mounts[k] = p->mounts[k - 1];
+        p->mounts[k] = cur;
+    }
     p->l.mounts = p->mounts;
-    p->l.nmounts = spec->nmounts;
+    p->l.nmounts = n;
     return 0;
 }
 
@@ -607,8 +860,6 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     l->join_pid_fd = spec->pid_mode == ENG_NS_MODE_SHARE ? o->join_pid_fd : -1;
     l->join_ipc_fd = spec->ipc_mode == ENG_NS_MODE_SHARE ? o->join_ipc_fd : -1;
     l->join_net_fd = spec->net_mode == ENG_NS_MODE_SHARE ? o->join_net_fd : -1;
-    if (spec->volumes_from && spec->volumes_from[0])
-        return bt_err_set(err, BT_EUNSUPPORTED, "volumes_from is not supported yet");
     if ((r = prep_devices(spec, p, err)) < 0)
         return r;
     l->clone_flags = CLONE_NEWUTS;
@@ -939,7 +1190,7 @@ eng_ctr_pause(struct eng_ctr *c, bool pause, struct bt_err **err)
 }
 
 int
-eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err)
+eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, bool volumes, struct bt_err **err)
 {
     if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED)
         return bt_err_set(err, BT_ECONFLICT, "container '%s' is running", c->name);
@@ -960,6 +1211,12 @@ eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err)
             s->ctrs[i] = s->ctrs[--s->n];
             break;
         }
+    if (volumes) {
+        /* The container is out of the store: only others can hold its volumes now. */
+        int q = remove_anon_volumes(s, c, json_object_get(c->config, "mounts"), r < 0 ? NULL : err);
+        if (r == 0)
+            r = q;
+    }
     ctr_free(c);
     return r;
 }
@@ -990,8 +1247,9 @@ eng_ctr_inspect(const struct eng_ctr *c)
                   c->status == ENG_CTR_DEAD, "Pid", (int) c->pid, "ExitCode", c->exit_code, "Error",
                   c->error ? c->error : "", "StartedAt", time_json(c->started_ns), "FinishedAt",
                   time_json(c->finished_ns));
-    return json_pack("{s:s, s:s, s:o, s:O, s:O, s:o, s:i, s:O}", "Id", c->id, "Name", c->name,
+    return json_pack("{s:s, s:s, s:o, s:O, s:O, s:o, s:i, s:O, s:O*}", "Id", c->id, "Name", c->name,
                      "Created", time_json(c->created_ns), "Image", json_object_get(image, "id"),
                      "ImageRef", json_object_get(image, "ref"), "State", state, "RestartCount",
-                     (int) c->restart_count, "Spec", json_object_get(c->config, "spec"));
+                     (int) c->restart_count, "Spec", json_object_get(c->config, "spec"), "Mounts",
+                     json_object_get(c->config, "mounts"));
 }

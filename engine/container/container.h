@@ -6,7 +6,8 @@
  * the cgroup and the process start.
  *
  *   containers/<id>/config.json   {"id", "name", "created", "image": {id, ref, config},
- *                                  "layers": [chain ids, bottom first], "spec": {...}}
+ *                                  "layers": [chain ids, bottom first], "spec": {...},
+ *                                  "mounts": [binds and volumes, below]}
  *   containers/<id>/state.json    {"status", "pid", "started_at", "finished_at", "exit_code",
  *                                  "oom_killed", "error", "restart_count"}
  *   containers/<id>/upper, work   the overlayfs upper and work dirs (the container's changes)
@@ -15,6 +16,14 @@
  *   containers/<id>/<id>-json.log the logs (logfile.h)
  *
  * Writes are atomic (temp, fsync, rename); a crash leaves the old or the new state.
+ *
+ * Mounts are fixed at create: "mounts" lists the binds and volumes, each {"type": "bind" or
+ * "volume", "source": host path or volume name, "target", "rw", bind: "propagation",
+ * "create_host_path"; volume: "nocopy", "anonymous" (made for this container: rm -v removes
+ * it), "from" (had through volumes_from: that container's name)}. Anonymous volumes (a spec
+ * volume without a name, an image VOLUME no mount covers) are named by the hex sha256 of the
+ * container id and the target, so every start of the container finds the same data. tmpfs
+ * mounts stay in the spec. Volumes live under <root>/volumes/NAME/_data.
  */
 #pragma once
 
@@ -138,8 +147,11 @@ int eng_ctr_kill(struct eng_ctr *c, int sig, struct bt_err **err);
  * the kernel drops the signal and a stop should kill at once. */
 bool eng_ctr_catches(const struct eng_ctr *c, int sig);
 int eng_ctr_pause(struct eng_ctr *c, bool pause, struct bt_err **err);
-/* Remove a container that is not running: its directory and the record. c is freed. */
-int eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, struct bt_err **err);
+/* Remove a container that is not running: its directory and the record. c is freed. With
+ * volumes (rm -v), also the anonymous volumes it made (its spec's volumes without a name and
+ * its image's VOLUMEs; not those it has through volumes_from), unless another container
+ * records them. */
+int eng_ctr_remove(struct eng_ctr_store *s, struct eng_ctr *c, bool volumes, struct bt_err **err);
 
 const char *eng_ctr_status_str(enum eng_ctr_status st);
 /* docker inspect-like JSON (new reference). */

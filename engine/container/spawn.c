@@ -40,6 +40,7 @@
 #include "engine/container/caps.h"
 #include "engine/container/seccomp.h"
 #include "engine/container/spawn.h"
+#include "engine/container/volcopy.h"
 
 /* Setup must not take longer than this; a child stuck in a mount is killed. */
 #define SPAWN_TIMEOUT_MS 30000
@@ -396,6 +397,30 @@ mask_paths(struct child *c)
     }
 }
 
+/* Copy-up: an empty volume gets what the root has at its target when that is a directory
+ * (resolved in the root: a symlink there points inside the container). The copy follows
+ * nothing and is bounded (volcopy.h). */
+static void
+fill_volume(struct child *c, const struct eng_lmount *m)
+{
+    int src = (int) openat2_in(c->rootfd, m->target, O_RDONLY | O_DIRECTORY, 0,
+                               RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (src < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return; /* nothing there to copy */
+        child_fail(c, errno, "cannot open '%s' in the container", m->target);
+    }
+    int dst = open(m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dst < 0)
+        child_fail(c, errno, "cannot open the volume '%s'", m->source);
+    struct eng_copy_err e;
+    if (eng_vol_is_empty(dst) && eng_vol_copy_up(src, dst, &e) < 0)
+        child_fail(c, e.err, "cannot copy '%s%s%s' into its volume", m->target,
+                   e.path[0] ? "/" : "", e.path);
+    close(dst);
+    close(src);
+}
+
 static void
 write_proc(struct child *c, const char *path, const char *value)
 {
@@ -484,6 +509,8 @@ setup_root(struct child *c)
             mount_fs(c, "tmpfs", m->target, opts,
                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0));
         } else {
+            if (m->fill)
+                fill_volume(c, m);
             mount_bind(c, AT_FDCWD, m->source, m->target, m->file, m->read_only, m->propagation, 0);
         }
     }

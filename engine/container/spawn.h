@@ -38,7 +38,9 @@ struct eng_lmount {
     const char *target; /* absolute inside the container */
     const char *data;
     bool read_only;
-    bool file;                 /* bind of a file: the target is made a file */
+    bool file; /* bind of a file: the target is made a file */
+    bool fill; /* a volume (source: its _data): when still empty, it first gets a copy of what
+                * the root has at target (volcopy.h); blocks the start while it copies */
     unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED (| MS_REC); 0: rprivate */
 };
 

@@ -33,6 +33,8 @@ static const struct cli_opt create_opts[] = {
     { "env", 'e', "KEY=VALUE", "Set environment variables", NULL, CLI_OPT_REPEAT },
     { "volume", 'v', "SRC:DST[:OPTS]", "Bind mount a volume", NULL, CLI_OPT_REPEAT },
     { "tmpfs", 0, "PATH[:OPTS]", "Mount a tmpfs directory", NULL, CLI_OPT_REPEAT },
+    { "volumes-from", 0, "CONTAINER[:ro|:rw]", "Mount volumes from the specified container(s)",
+      NULL, CLI_OPT_REPEAT },
     { "network", 0, "MODE", "Connect a container to a network (none, host)", NULL, 0 },
     { "entrypoint", 0, "CMD", "Overwrite the default ENTRYPOINT of the image", NULL, 0 },
     { "user", 'u', "USER[:GROUP]", "Username or UID (format: <name|uid>[:<group|gid>])", NULL, 0 },
@@ -281,6 +283,16 @@ spec_from_args(const struct cli_args *a, const char *image, char **cmd, size_t n
                                                : json_true();
         json_object_set_new(spec, direct[i].key, val);
     }
+    /* docker's NAME[:ro|:rw] is a container; compose's bare NAME would be a service. */
+    json_t *from = json_array();
+    for (size_t i = 0; (v = cli_args_nth(a, "volumes-from", i)); i++) {
+        bt_autofree char *ref = bt_xasprintf("container:%s", v);
+        json_array_append_new(from, json_string(ref));
+    }
+    if (json_array_size(from) > 0)
+        json_object_set_new(spec, "volumes_from", from);
+    else
+        json_decref(from);
     if (r == 0)
         r = put_bytes(spec, "mem_limit", "memory", cli_args_get(a, "memory"), err);
     if (r == 0)
@@ -467,6 +479,8 @@ each(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts, siz
             json_object_set_new(extra, "signal", json_string(v));
         } else if (bt_streq(opts[i].name, "force") && cli_args_has(&a, "force")) {
             json_object_set_new(extra, "force", json_true());
+        } else if (bt_streq(opts[i].name, "volumes") && cli_args_has(&a, "volumes")) {
+            json_object_set_new(extra, "volumes", json_true());
         }
     }
     struct cli_client *c = NULL;

@@ -235,7 +235,9 @@ remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
     waiter_free_all(rt, ~0);
     rt_forget(rt);
     c->owner = NULL;
-    int r = eng_ctr_remove(d->ctrs->store, c, &e);
+    /* rm -v, and run --rm, which also removes the anonymous volumes (as Docker). */
+    bool volumes = rt->auto_remove || (req && json_is_true(json_object_get(req->args, "volumes")));
+    int r = eng_ctr_remove(d->ctrs->store, c, volumes, &e);
     if (r < 0) {
         c->owner = rt;
         if (req)
@@ -619,7 +621,7 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
             rt_forget(rt);
             c->owner = NULL;
             free(rt);
-            (void) eng_ctr_remove(req->d->ctrs->store, c, NULL);
+            (void) eng_ctr_remove(req->d->ctrs->store, c, true, NULL);
         }
         return r;
     }
@@ -724,7 +726,8 @@ op_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
     c->owner = NULL;
     free(rt);
     bt_autofree char *image_id = image_of(c);
-    if (eng_ctr_remove(req->d->ctrs->store, c, err) < 0)
+    bool volumes = json_is_true(json_object_get(req->args, "volumes"));
+    if (eng_ctr_remove(req->d->ctrs->store, c, volumes, err) < 0)
         return -1;
     sweep_orphan_layers(req->d, image_id);
     *ret = json_pack("{s:s, s:s}", "id", id, "name", name);
