@@ -116,21 +116,44 @@ openat2_in(int dirfd, const char *path, int flags, mode_t mode, unsigned long lo
     return fd;
 }
 
+/* Longest target path, and how many symlinks one may pass through, as the kernel allows. */
+#define TARGET_MAX 4096
+#define TARGET_LINKS 40
+
+/* Reopen the directory walked (a path inside the root without symlinks; "" is the root). */
+static int
+reopen_walked(int rootfd, const char *walked)
+{
+    long fd = openat2_in(rootfd, walked[0] ? walked : "/", O_PATH | O_DIRECTORY, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    return fd >= 0 ? (int) fd : -errno;
+}
+
 /* Open path inside the root (symlinks resolved as if the root were /), creating what is
  * missing: directories on the way, and the last component as a directory or, with file, an
- * empty file. Returns an O_PATH fd or -errno. */
+ * empty file. A symlink that points at something missing leads to creating that thing, inside
+ * the root, as Docker does. Returns an O_PATH fd or -errno. */
 static int
 open_target(int rootfd, const char *path, bool file)
 {
     long fd = openat2_in(rootfd, path, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (fd >= 0 || errno != ENOENT)
         return fd >= 0 ? (int) fd : -errno;
-    /* Walk from the root, one component at a time, each resolved in the root again. */
-    int dir = (int) openat2_in(rootfd, "/", O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT);
+    /* Something is missing. Walk as the kernel would, but expand symlinks here, so that a
+     * dangling one says what to create: walked holds the components resolved so far (no
+     * symlinks in it), todo what is left. Every open is O_NOFOLLOW from a directory inside
+     * the root, so nothing can lead out of it. */
+    char walked[TARGET_MAX] = "", todo[TARGET_MAX], link[TARGET_MAX], next[TARGET_MAX];
+    size_t plen = strlen(path);
+    if (plen >= sizeof todo)
+        return -ENAMETOOLONG;
+    memcpy(todo, path, plen + 1);
+    int links = 0;
+    int dir = reopen_walked(rootfd, walked);
     if (dir < 0)
-        return -errno;
-    const char *p = path;
-    while (*p) {
+        return dir;
+    const char *p = todo;
+    for (;;) {
         while (*p == '/')
             p++;
         if (!*p)
@@ -145,38 +168,75 @@ open_target(int rootfd, const char *path, bool file)
         name[n] = '\0';
         p += n;
         bool last = !p[strspn(p, "/")];
-        long next = openat2_in(dir, name, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-        if (next < 0 && errno == ENOENT) {
-            /* dir is inside the root: a new entry in it stays inside. */
-            int r;
-            if (last && file) {
-                r = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (r >= 0)
-                    close(r);
-            } else {
-                r = mkdirat(dir, name, 0755);
-            }
-            if (r < 0 && errno != EEXIST) {
-                int e = errno;
-                close(dir);
-                return -e;
-            }
-            next = openat2_in(dir, name, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-        }
-        if (next < 0) {
-            int e = errno;
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            char *slash = strrchr(walked, '/');
+            if (slash)
+                *slash = '\0'; /* at the root, ".." stays there */
             close(dir);
-            return -e;
+            if ((dir = reopen_walked(rootfd, walked)) < 0)
+                return dir;
+            continue;
         }
-        /* Resolving a relative name from dir with RESOLVE_IN_ROOT treats dir as the root:
-         * a symlink in it that climbs out lands back in dir, never on the host. Re-resolve
-         * from the real root at the end so symlinks keep the meaning the image gives them. */
+        struct stat st;
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            int r = -errno;
+            if (r == -ENOENT) {
+                if (last && file) {
+                    r = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               0644);
+                    if (r >= 0)
+                        close(r);
+                } else {
+                    r = mkdirat(dir, name, 0755);
+                }
+                r = r < 0 && errno != EEXIST ? -errno : 0;
+            }
+            if (r < 0) {
+                close(dir);
+                return r;
+            }
+        } else if (S_ISLNK(st.st_mode)) {
+            /* Follow it by hand: the rest of the path goes after its target, which is read
+             * from the root when absolute, from the directory walked (dir) otherwise. */
+            ssize_t ln = readlinkat(dir, name, link, sizeof link - 1);
+            if (++links > TARGET_LINKS || ln <= 0) {
+                close(dir);
+                return ln < 0 ? -errno : -ELOOP;
+            }
+            link[ln] = '\0';
+            bool absolute = link[0] == '/';
+            int w = snprintf(next, sizeof next, "%s/%s", link, p);
+            if (w < 0 || (size_t) w >= sizeof next) {
+                close(dir);
+                return -ENAMETOOLONG;
+            }
+            memcpy(todo, next, (size_t) w + 1);
+            p = todo;
+            if (absolute) {
+                walked[0] = '\0';
+                close(dir);
+                if ((dir = reopen_walked(rootfd, walked)) < 0)
+                    return dir;
+            }
+            continue;
+        }
+        int sub = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        size_t wl = strlen(walked);
+        if (sub < 0 || wl + 1 + n >= sizeof walked) {
+            int e = sub < 0 ? -errno : -ENAMETOOLONG;
+            if (sub >= 0)
+                close(sub);
+            close(dir);
+            return e;
+        }
+        walked[wl] = '/';
+        memcpy(walked + wl + 1, name, n + 1);
         close(dir);
-        dir = (int) next;
+        dir = sub;
     }
-    close(dir);
-    fd = openat2_in(rootfd, path, O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    return fd >= 0 ? (int) fd : -errno;
+    return dir;
 }
 
 static int

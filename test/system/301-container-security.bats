@@ -154,3 +154,32 @@ PY
     run_berth '!' container run --rm --device /etc/passwd busybox true
     [[ "$output" == *"not a device"* ]]
 }
+
+@test "a mount target behind a dangling symlink is made inside the root, never on the host" {
+    mkdir -p "$TEST_DIR/src"
+    echo payload >"$TEST_DIR/src/file"
+    escape="/tmp/berth-escape-$$"
+    rm -rf "$escape"
+    "$PYTHON" - "$TEST_DIR/links.tar" "$escape" <<'PY'
+import sys, tarfile
+out, escape = sys.argv[1], sys.argv[2]
+with tarfile.open(out, "w") as t:
+    t.add("/bin/busybox", "bin/busybox")
+    def link(name, target):
+        i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
+    link("bin/sh", "busybox")
+    link("data", "/srv/real/data")        # absolute, dangling
+    link("rel", "store/x")                # relative, dangling
+    link("up", "../../../.." + escape)    # climbs above the root: stays inside it
+    link("loop", "loop")
+PY
+    run_berth image import --change 'CMD ["/bin/sh"]' "$TEST_DIR/links.tar" links:1
+    run_berth container run --rm -v "$TEST_DIR/src:/data" -v "$TEST_DIR/src:/rel" \
+        -v "$TEST_DIR/src:/up" links:1 /bin/busybox sh -c \
+        "/bin/busybox cat /srv/real/data/file /store/x/file $escape/file"
+    [ "$output" = "$(printf 'payload\npayload\npayload')" ] || { echo "got: $output"; return 1; }
+    [ ! -e "$escape" ] || { rm -rf "$escape"; echo "a mount reached the host's $escape"; return 1; }
+    run_berth '!' container run --rm -v "$TEST_DIR/src:/loop" links:1 /bin/busybox true
+    [[ "$output" == *"Too many levels of symbolic links"* ]] || { echo "got: $output"; return 1; }
+    assert_no_mounts
+}
