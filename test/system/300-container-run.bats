@@ -201,3 +201,30 @@ load helpers-container
     [[ "$output" == *"no such container"* ]]
     run_berth container rm -f holder
 }
+
+@test "the container operations' messages match the protocol schema" {
+    local trace="$TEST_DIR/trace.jsonl"
+    export BERTH_PROTO_TRACE=$trace
+    run_berth container create --name a busybox sh -c 'echo hi; sleep 1000'
+    run_berth container start a
+    run_berth container ls -a
+    run_berth container exec a true
+    run_berth container exec -d a true
+    run_berth container pause a
+    run_berth container unpause a
+    run_berth container logs a
+    run_berth container inspect a
+    run_berth container kill a
+    run_berth container wait a
+    run_berth container stop a
+    run_berth container rm a
+    run_berth container run --rm busybox echo attached
+    run_berth container run -d --name b busybox true
+    run_berth container rm -f b
+    unset BERTH_PROTO_TRACE
+    run_tool validate_schema.py "$BERTH_TOP/schemas/protocol.schema.json" "$trace"
+    local op
+    for op in create start list exec pause unpause logs inspect kill wait stop rm run; do
+        assert_match "$output" "^ok $trace:[0-9]+ reply op=container.$op\$" "validated lines"
+    done
+}
