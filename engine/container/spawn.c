@@ -254,6 +254,19 @@ set_mount_attr(int mntfd, uint64_t set, uint64_t propagation, bool recursive)
                          AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a);
 }
 
+/* Attach the detached mount mnt at target in the root (made when missing); closes mnt. */
+static void
+place_mount(struct child *c, int mnt, const char *target, bool file)
+{
+    int t = open_target(c->rootfd, target, file);
+    if (t < 0)
+        child_fail(c, -t, "cannot open the mount point '%s' in the container", target);
+    if (attach_mount(mnt, t) < 0)
+        child_fail(c, errno, "cannot mount '%s' in the container", target);
+    close(t);
+    close(mnt);
+}
+
 /* A new filesystem (tmpfs, proc, sysfs, devpts, mqueue) attached at target in the root. */
 static void
 mount_fs(struct child *c, const char *fstype, const char *target, const char *const *opts,
@@ -274,13 +287,7 @@ mount_fs(struct child *c, const char *fstype, const char *target, const char *co
     int mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (unsigned) attrs);
     if (mnt < 0)
         child_fail(c, errno, "cannot mount '%s'", target);
-    int t = open_target(c->rootfd, target, false);
-    if (t < 0)
-        child_fail(c, -t, "cannot open the mount point '%s' in the container", target);
-    if (attach_mount(mnt, t) < 0)
-        child_fail(c, errno, "cannot mount '%s' in the container", target);
-    close(t);
-    close(mnt);
+    place_mount(c, mnt, target, false);
     close(fs);
 }
 
@@ -298,13 +305,7 @@ mount_bind(struct child *c, int srcdir, const char *source, const char *target, 
     uint64_t prop = propagation & (MS_PRIVATE | MS_SLAVE | MS_SHARED);
     if ((set || prop) && set_mount_attr(src, set, prop ? prop : 0, true) < 0)
         child_fail(c, errno, "cannot set the options of the mount at '%s'", target);
-    int t = open_target(c->rootfd, target, file);
-    if (t < 0)
-        child_fail(c, -t, "cannot open the mount point '%s' in the container", target);
-    if (attach_mount(src, t) < 0)
-        child_fail(c, errno, "cannot mount '%s' in the container", target);
-    close(t);
-    close(src);
+    place_mount(c, src, target, file);
 }
 
 static void
