@@ -228,3 +228,10 @@ load helpers-container
         assert_match "$output" "^ok $trace:[0-9]+ reply op=container.$op\$" "validated lines"
     done
 }
+
+@test "container run -t gets a terminal, -i reads the caller's stdin" {
+    run_berth container run --rm -t busybox sh -c 'tty; test -c /dev/console && echo console; echo $TERM'
+    [[ "$output" == "/dev/pts/"*console*xterm* ]] || { echo "got: $output"; return 1; }
+    output=$(echo piped-in | timeout 30 "$BERTH" container run --rm -i busybox cat)
+    [ "$output" = piped-in ] || { echo "got: $output"; return 1; }
+}
