@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -996,8 +997,98 @@ orch_containers_open(struct orch_daemon *d, struct bt_err **err)
     return r;
 }
 
-/* At daemon stop: running containers are stopped (killed), as Docker does without
- * live-restore; their exits are recorded. */
+static bool
+is_up(const struct eng_ctr *c)
+{
+    return c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED;
+}
+
+/* At daemon stop, as Docker without live-restore: every running container gets its stop
+ * signal at once, they have the longest of their grace periods (at most SHUTDOWN_MAX_S) to
+ * exit while their output is still logged, and what is left is killed. Blocking: the loop has
+ * stopped. */
+#define SHUTDOWN_MAX_S 30
+static void
+stop_all(struct orch_daemon *d)
+{
+    struct orch_ctrs *cs = d->ctrs;
+    size_t n = 0;
+    struct eng_ctr *const *all = eng_ctr_list(cs->store, &n);
+    int64_t grace_ns = 0;
+    size_t up = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct eng_ctr *c = all[i];
+        if (!is_up(c))
+            continue;
+        up++;
+        if (c->status == ENG_CTR_PAUSED)
+            (void) eng_ctr_pause(c, false, NULL);
+        int sig = c->stop_signal > 0 ? c->stop_signal : SIGTERM;
+        if (!eng_ctr_catches(c, sig)) {
+            (void) eng_ctr_kill(c, SIGKILL, NULL);
+            continue;
+        }
+        (void) eng_ctr_kill(c, sig, NULL);
+        int64_t g = c->stop_grace_ns > 0 ? c->stop_grace_ns : 10LL * 1000000000;
+        grace_ns = g > grace_ns ? g : grace_ns;
+    }
+    if (up == 0)
+        return;
+    bt_log_info("stopping %zu running containers", up);
+    if (grace_ns > (int64_t) SHUTDOWN_MAX_S * 1000000000)
+        grace_ns = (int64_t) SHUTDOWN_MAX_S * 1000000000;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd *pfd = bt_xcalloc(3 * n + 1, sizeof *pfd);
+    for (;;) {
+        size_t np = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct rt *rt = all[i]->owner;
+            if (!is_up(all[i]))
+                continue;
+            pfd[np++] = (struct pollfd){ .fd = all[i]->pidfd, .events = POLLIN };
+            if (rt && rt->out_fd >= 0)
+                pfd[np++] = (struct pollfd){ .fd = rt->out_fd, .events = POLLIN };
+            if (rt && rt->err_fd >= 0)
+                pfd[np++] = (struct pollfd){ .fd = rt->err_fd, .events = POLLIN };
+        }
+        if (np == 0)
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t left =
+            grace_ns - ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec));
+        if (left <= 0)
+            break;
+        if (poll(pfd, np, (int) (left / 1000000) + 1) < 0 && errno != EINTR)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            struct eng_ctr *c = all[i];
+            struct rt *rt = c->owner;
+            if (!is_up(c))
+                continue;
+            if (rt && rt->out_fd >= 0)
+                (void) drain(rt, true);
+            if (rt && rt->err_fd >= 0)
+                (void) drain(rt, false);
+            int status;
+            if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+                eng_ctr_exited(cs->store, c, status);
+        }
+    }
+    free(pfd);
+    for (size_t i = 0; i < n; i++) {
+        struct eng_ctr *c = all[i];
+        if (!is_up(c))
+            continue;
+        (void) eng_ctr_kill(c, SIGKILL, NULL);
+        int status = 0;
+        while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        eng_ctr_exited(cs->store, c, status);
+    }
+}
+
 void
 orch_containers_close(struct orch_daemon *d)
 {
@@ -1005,17 +1096,12 @@ orch_containers_close(struct orch_daemon *d)
     if (!cs)
         return;
     size_t n = 0;
+    if (cs->store)
+        stop_all(d);
     struct eng_ctr *const *all = cs->store ? eng_ctr_list(cs->store, &n) : NULL;
     for (size_t i = 0; i < n; i++) {
         struct eng_ctr *c = all[i];
         struct rt *rt = c->owner;
-        if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
-            (void) eng_ctr_kill(c, SIGKILL, NULL);
-            int status = 0;
-            while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            eng_ctr_exited(cs->store, c, status);
-        }
         if (rt) {
             for (struct waiter *w = rt->waiters; w; w = w->next)
                 orch_req_finish(w->req, 0, NULL, NULL);

@@ -12,7 +12,8 @@
 #include "orchestrator/daemon/daemon.h"
 
 int orch_containers_open(struct orch_daemon *d, struct bt_err **err);
-/* Kills what still runs, records the exits, answers waiting requests, frees everything. */
+/* Stops what still runs (stop signal, grace period, then SIGKILL), records the exits, answers
+ * waiting requests, frees everything. */
 void orch_containers_close(struct orch_daemon *d);
 /* Whether any container (in any state) was made from image_id. */
 bool orch_containers_use_image(struct orch_daemon *d, const char *image_id);

@@ -235,3 +235,22 @@ load helpers-container
     output=$(echo piped-in | timeout 30 "$BERTH" container run --rm -i busybox cat)
     [ "$output" = piped-in ] || { echo "got: $output"; return 1; }
 }
+
+@test "daemon stop stops running containers gracefully; the next daemon finds them exited" {
+    run_berth container run -d --name graceful busybox sh -c 'trap "echo bye; exit 0" TERM; echo up; while :; do sleep 0.1; done'
+    run_berth container run -d --name plain busybox sleep 1000
+    wait_for "$BERTH container logs graceful | grep -q up" 10
+    run_berth daemon stop
+    run_berth container ls -a
+    [ "$(container_field graceful .State.Status)" = exited ]
+    [ "$(container_field graceful .State.ExitCode)" = 0 ] || { echo "not stopped by its TERM handler"; return 1; }
+    run_berth container logs graceful
+    [[ "$output" == *bye* ]]
+    [ "$(container_field plain .State.ExitCode)" = 137 ]
+    id=$(container_field plain .Id)
+    assert_no_cgroup "$id"
+    # They start again under the new daemon.
+    run_berth container start plain
+    [ "$(container_field plain .State.Status)" = running ]
+    run_berth container rm -f graceful plain
+}
