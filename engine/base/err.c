@@ -100,6 +100,23 @@ bt_err_hint(struct bt_err **err, const char *fmt, ...)
 }
 
 struct bt_err *
+bt_err_copy(const struct bt_err *e)
+{
+    if (!e)
+        return NULL;
+    struct bt_err *c = bt_xcalloc(1, sizeof *c);
+    c->code = e->code;
+    c->msg = e->msg ? bt_xstrdup(e->msg) : NULL;
+    c->hint = e->hint ? bt_xstrdup(e->hint) : NULL;
+    c->file = e->file ? bt_xstrdup(e->file) : NULL;
+    c->line = e->line;
+    c->col = e->col;
+    c->subject = e->subject ? bt_xstrdup(e->subject) : NULL;
+    c->remote = e->remote ? bt_xstrdup(e->remote) : NULL;
+    return c;
+}
+
+struct bt_err *
 bt_err_free(struct bt_err *e)
 {
     if (!e)

@@ -51,6 +51,8 @@ int bt_err_wrap(struct bt_err **err, const char *fmt, ...) BT_PRINTF(2, 3);
 /* Set the hint of an existing error (no-op when err or *err is NULL). */
 void bt_err_hint(struct bt_err **err, const char *fmt, ...) BT_PRINTF(2, 3);
 struct bt_err *bt_err_free(struct bt_err *e);
+/* A deep copy (NULL for NULL): one error answered to several requests. */
+struct bt_err *bt_err_copy(const struct bt_err *e);
 /* Name of a code: "ENOENT"-like text for errno values, "usage" etc. for BT_E codes. */
 const char *bt_err_code_str(int code);
 /* The full text: "file:line:col: msg" (no hint). Returns a new string, caller frees. */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1034,14 +1035,34 @@ attach_cgroup(void *ud, pid_t pid, struct bt_err **err)
     return eng_cgroup_attach(ud, pid, err);
 }
 
+/* A start in progress (container.h). */
+struct eng_ctr_starting {
+    struct eng_spawn *sp;
+    int out_fd, err_fd; /* the read ends of the pipes (no tty) */
+    bool tty;
+};
+
+static void
+starting_free(struct eng_ctr_starting *st)
+{
+    eng_spawn_free(st->sp);
+    if (st->out_fd >= 0)
+        close(st->out_fd);
+    if (st->err_fd >= 0)
+        close(st->err_fd);
+    free(st);
+}
+
 int
-eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
-              const struct eng_ctr_start_opts *o, struct eng_ctr_io *ret_io, struct bt_err **err)
+eng_ctr_start_begin(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+                    const struct eng_ctr_start_opts *o, struct eng_ctr_starting **ret,
+                    struct bt_err **err)
 {
     if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED)
         return bt_err_set(err, BT_ECONFLICT, "container '%s' is already running", c->name);
     struct prep p = { 0 };
     int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+    struct eng_spawn *sp = NULL;
     int r = prep_launch(s, c, spec, o, &p, err);
     if (r < 0)
         goto out;
@@ -1084,27 +1105,16 @@ eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_s
     p.l.stdio[0] = o->stdin_fd;
     p.l.stdio[1] = out[1];
     p.l.stdio[2] = errp[1];
-    struct eng_spawned sp;
-    r = eng_ctr_spawn(&p.l, &sp, err);
-    if (r < 0)
+    if ((r = eng_ctr_spawn_begin(&p.l, &sp, err)) < 0)
         goto out;
-    c->pid = sp.pid;
-    c->pidfd = sp.pidfd;
-    c->status = ENG_CTR_RUNNING;
-    c->started_ns = now_ns();
-    c->finished_ns = 0;
-    c->exit_code = 0;
-    c->oom_killed = false;
-    free(c->error);
-    c->error = NULL;
-    if (spec->tty) {
-        *ret_io = (struct eng_ctr_io){ sp.pty_master, -1 };
-    } else {
-        *ret_io = (struct eng_ctr_io){ out[0], errp[0] };
-        out[0] = errp[0] = -1;
-    }
-    (void) state_save(s, c, NULL);
+    struct eng_ctr_starting *st = bt_xcalloc(1, sizeof *st);
+    *st = (struct eng_ctr_starting){
+        .sp = sp, .out_fd = out[0], .err_fd = errp[0], .tty = spec->tty
+    };
+    out[0] = errp[0] = -1;
+    *ret = st;
 out:
+    /* The child has its copies of the write ends; the launch is its own too. */
     for (int i = 0; i < 2; i++) {
         if (out[i] >= 0)
             close(out[i]);
@@ -1117,6 +1127,66 @@ out:
     }
     prep_release(&p);
     return r;
+}
+
+int
+eng_ctr_starting_fd(const struct eng_ctr_starting *st)
+{
+    return eng_spawn_fd(st->sp);
+}
+
+pid_t
+eng_ctr_starting_pid(const struct eng_ctr_starting *st)
+{
+    return eng_spawn_pid(st->sp);
+}
+
+int
+eng_ctr_start_step(struct eng_ctr_store *s, struct eng_ctr *c, struct eng_ctr_starting *st,
+                   struct eng_ctr_io *ret_io, struct bt_err **err)
+{
+    struct eng_spawned sp;
+    int r = eng_ctr_spawn_step(st->sp, &sp, err);
+    if (r > 0)
+        return 1;
+    if (r < 0)
+        return r;
+    c->pid = sp.pid;
+    c->pidfd = sp.pidfd;
+    c->status = ENG_CTR_RUNNING;
+    c->started_ns = now_ns();
+    c->finished_ns = 0;
+    c->exit_code = 0;
+    c->oom_killed = false;
+    free(c->error);
+    c->error = NULL;
+    if (st->tty) {
+        *ret_io = (struct eng_ctr_io){ sp.pty_master, -1 };
+    } else {
+        *ret_io = (struct eng_ctr_io){ st->out_fd, st->err_fd };
+        st->out_fd = st->err_fd = -1;
+    }
+    starting_free(st);
+    (void) state_save(s, c, NULL);
+    return 0;
+}
+
+void
+eng_ctr_start_abort(struct eng_ctr *c, struct eng_ctr_starting *st, bool reap)
+{
+    if (!st)
+        return;
+    pid_t pid = eng_spawn_pid(st->sp);
+    starting_free(st); /* kills the child */
+    if (reap)
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+    if (c->cgroup) {
+        /* Whatever else the setup left in the cgroup goes with it. */
+        (void) eng_cgroup_kill_all(c->cgroup, SIGKILL, NULL);
+        if (eng_cgroup_remove(c->cgroup, NULL) == 0)
+            c->cgroup = eng_cgroup_free(c->cgroup);
+    }
 }
 
 void

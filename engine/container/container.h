@@ -116,10 +116,24 @@ struct eng_ctr_io {
     int out_fd, err_fd;
 };
 
-/* Start a created or exited container. */
-int eng_ctr_start(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
-                  const struct eng_ctr_start_opts *o, struct eng_ctr_io *ret_io,
-                  struct bt_err **err);
+/* Start a created or exited container, without waiting for its setup: the cgroup is made
+ * and the process cloned; then call eng_ctr_start_step() each time eng_ctr_starting_fd() is
+ * readable. Its first process (eng_ctr_starting_pid) is the caller's child to reap, from the
+ * clone on, whatever happens. */
+struct eng_ctr_starting;
+int eng_ctr_start_begin(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spec *spec,
+                        const struct eng_ctr_start_opts *o, struct eng_ctr_starting **ret,
+                        struct bt_err **err);
+int eng_ctr_starting_fd(const struct eng_ctr_starting *st);
+pid_t eng_ctr_starting_pid(const struct eng_ctr_starting *st);
+/* 1: still setting up. 0: it runs (status running, ret_io filled, st freed). < 0: the start
+ * failed: give it up with eng_ctr_start_abort(). */
+int eng_ctr_start_step(struct eng_ctr_store *s, struct eng_ctr *c, struct eng_ctr_starting *st,
+                       struct eng_ctr_io *ret_io, struct bt_err **err);
+/* Give up a start in progress: the process is killed and, with reap (the caller has not reaped
+ * it yet), reaped here; the cgroup is removed; st is freed. */
+void eng_ctr_start_abort(struct eng_ctr *c, struct eng_ctr_starting *st, bool reap);
+
 /* An extra process in a running container (docker exec). */
 struct eng_ctr_exec_opts {
     char *const *argv;   /* required */

@@ -37,6 +37,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/fdpass.h"
 #include "engine/base/log.h"
+#include "engine/base/strv.h"
 #include "engine/container/caps.h"
 #include "engine/container/seccomp.h"
 #include "engine/container/spawn.h"
@@ -852,11 +853,11 @@ wait_msg(int sock, int until, struct sync_msg *m, int *pty, struct bt_err **err)
     }
 }
 
-/* Resolve the user in the container's own /etc (seen through /proc/ROOT_PID/root), send the
- * ids, wait for execve. */
+/* Resolve the user in the container's own /etc (seen through /proc/ROOT_PID/root) and send
+ * the ids: the child goes on to execve. */
 static int
-send_ids_and_wait(int sock, const struct eng_launch *l, pid_t root_pid, int *pty,
-                  struct eng_ids *ret_ids, struct bt_err **err)
+send_ids(int sock, const char *user, char *const *group_add, pid_t root_pid,
+         struct eng_ids *ret_ids, struct bt_err **err)
 {
     char root[64];
     snprintf(root, sizeof root, "/proc/%d/root", (int) root_pid);
@@ -864,13 +865,24 @@ send_ids_and_wait(int sock, const struct eng_launch *l, pid_t root_pid, int *pty
     if (rootfd < 0)
         return bt_err_errno(err, -errno, "cannot open '%s'", root);
     struct sync_msg m = { .kind = SYNC_IDS };
-    int r = eng_user_resolve(rootfd, l->user ? l->user : "0", l->group_add, &m.ids, err);
+    int r = eng_user_resolve(rootfd, user ? user : "0", group_add, &m.ids, err);
     if (r < 0)
         return r;
     *ret_ids = m.ids;
     if (write(sock, &m, sizeof m) != (ssize_t) sizeof m)
         return bt_err_errno(err, -errno, "cannot talk to the container's process");
-    r = wait_msg(sock, 0, &m, pty, err);
+    return 0;
+}
+
+/* The same, then wait for execve. */
+static int
+send_ids_and_wait(int sock, const struct eng_launch *l, pid_t root_pid, int *pty,
+                  struct eng_ids *ret_ids, struct bt_err **err)
+{
+    int r = send_ids(sock, l->user, l->group_add, root_pid, ret_ids, err);
+    struct sync_msg m;
+    if (r == 0)
+        r = wait_msg(sock, 0, &m, pty, err);
     return r < 0 ? r : 0;
 }
 
@@ -906,11 +918,22 @@ clone_child(const struct eng_launch *l, uint64_t flags, int *pidfd, void (*fn)(s
     return pid;
 }
 
+/* A container's first process on its way to execve (spawn.h). */
+struct eng_spawn {
+    int sock;
+    pid_t pid;
+    int pidfd;
+    int pty;
+    bool mounted, done;
+    char *user;
+    char **group_add;
+    struct eng_ids ids;
+};
+
 int
-eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err)
+eng_ctr_spawn_begin(const struct eng_launch *l, struct eng_spawn **ret, struct bt_err **err)
 {
-    int pidfd = -1;
-    bt_autoclose int sock = -1;
+    int pidfd = -1, sock = -1;
     /* Another container's pid namespace: ours for our children while we clone. */
     bt_autoclose int own_pidns = -1;
     if (l->join_pid_fd >= 0) {
@@ -924,29 +947,84 @@ eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err
         BT_ASSERT(!"cannot return to the daemon's own pid namespace");
     if (pid < 0)
         return -1;
-
-    int r;
-    struct sync_msg m;
-    int pty = -1;
-    struct eng_ids ids;
+    struct eng_spawn *sp = bt_xcalloc(1, sizeof *sp);
+    *sp = (struct eng_spawn){ .sock = sock, .pid = (pid_t) pid, .pidfd = pidfd, .pty = -1 };
+    sp->user = l->user ? bt_xstrdup(l->user) : NULL;
+    sp->group_add = bt_strv_copy(l->group_add);
     /* The v1 cgroups, while the child builds its root (writing cgroup.procs waits on the
      * kernel for a millisecond or so): it runs nothing of the image before it has its ids,
      * which come after. */
-    if (l->attach && (r = l->attach(l->attach_ud, (pid_t) pid, err)) < 0)
-        goto fail;
-    if ((r = wait_msg(sock, SYNC_MOUNTED, &m, &pty, err)) < 0 ||
-        (r = send_ids_and_wait(sock, l, (pid_t) pid, &pty, &ids, err)) < 0)
-        goto fail;
-    *ret =
-        (struct eng_spawned){ .pid = (pid_t) pid, .pidfd = pidfd, .pty_master = pty, .ids = ids };
+    int r;
+    if (l->attach && (r = l->attach(l->attach_ud, (pid_t) pid, err)) < 0) {
+        eng_spawn_free(sp);
+        return r;
+    }
+    (void) fcntl(sock, F_SETFL, O_NONBLOCK);
+    *ret = sp;
     return 0;
-fail:
-    kill_child((pid_t) pid, pidfd);
-    if (pidfd >= 0)
-        close(pidfd);
-    if (pty >= 0)
-        close(pty);
-    return r;
+}
+
+int
+eng_spawn_fd(const struct eng_spawn *sp)
+{
+    return sp->sock;
+}
+
+pid_t
+eng_spawn_pid(const struct eng_spawn *sp)
+{
+    return sp->pid;
+}
+
+int
+eng_ctr_spawn_step(struct eng_spawn *sp, struct eng_spawned *ret, struct bt_err **err)
+{
+    for (;;) {
+        struct sync_msg m;
+        int r = recv_msg(sp->sock, 0, &m, &sp->pty);
+        if (r == -ETIMEDOUT || r == -EAGAIN)
+            return 1; /* nothing more yet */
+        if (r < 0)
+            return bt_err_errno(err, r, "cannot talk to the container's process");
+        if (r == 0) {
+            /* EOF: execve closed the child's end, or the child died before it. */
+            if (!sp->mounted)
+                return bt_err_set(err, EIO, "the container's process died during setup");
+            sp->done = true;
+            *ret = (struct eng_spawned){
+                .pid = sp->pid, .pidfd = sp->pidfd, .pty_master = sp->pty, .ids = sp->ids
+            };
+            sp->pidfd = sp->pty = -1; /* the caller's now */
+            return 0;
+        }
+        if (m.kind == SYNC_ERROR)
+            return child_error(&m, err);
+        if (m.kind == SYNC_MOUNTED && !sp->mounted) {
+            sp->mounted = true;
+            if ((r = send_ids(sp->sock, sp->user, sp->group_add, sp->pid, &sp->ids, err)) < 0)
+                return r;
+        }
+    }
+}
+
+struct eng_spawn *
+eng_spawn_free(struct eng_spawn *sp)
+{
+    if (!sp)
+        return NULL;
+    /* Not started: it must not go on. Its exit is the caller's to reap. */
+    if (!sp->done && sp->pidfd >= 0)
+        (void) syscall(SYS_pidfd_send_signal, sp->pidfd, SIGKILL, NULL, 0);
+    if (sp->pidfd >= 0)
+        close(sp->pidfd);
+    if (sp->pty >= 0)
+        close(sp->pty);
+    if (sp->sock >= 0)
+        close(sp->sock);
+    free(sp->user);
+    bt_strv_free(sp->group_add);
+    free(sp);
+    return NULL;
 }
 
 int

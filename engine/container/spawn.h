@@ -13,7 +13,8 @@
  * mounted, and sends the ids; the child runs nothing of the image before it has them. Then the
  * parent waits for exec (EOF) or the child's error.
  *
- * Blocking: eng_ctr_spawn() waits for the child's setup (a few ms; bounded by a timeout).
+ * Blocking: nothing for the first process (eng_ctr_spawn_begin/step follow the sync socket);
+ * eng_ctr_exec_spawn() waits for its process's setup (a few ms; bounded by a timeout).
  */
 #pragma once
 
@@ -118,9 +119,19 @@ struct eng_spawned {
     struct eng_ids ids;
 };
 
-/* Start the container. On success the process runs (execve happened) and ret owns pidfd and
- * pty_master. On failure nothing is left running (the child is killed and reaped). */
-int eng_ctr_spawn(const struct eng_launch *l, struct eng_spawned *ret, struct bt_err **err);
+/* Start the container without waiting: the child is cloned (and placed in its v1 cgroups)
+ * and goes on with its setup; the launch may be freed when this returns (the child has its
+ * own copy of it). Then call eng_ctr_spawn_step() each time eng_spawn_fd() is readable. The
+ * child is the caller's to reap, in every case. */
+struct eng_spawn;
+int eng_ctr_spawn_begin(const struct eng_launch *l, struct eng_spawn **ret, struct bt_err **err);
+int eng_spawn_fd(const struct eng_spawn *sp);
+pid_t eng_spawn_pid(const struct eng_spawn *sp);
+/* 1: still setting up; 0: execve happened, *ret owns pidfd and pty_master; < 0: the setup
+ * failed (*err says what; free sp, which kills the child). */
+int eng_ctr_spawn_step(struct eng_spawn *sp, struct eng_spawned *ret, struct bt_err **err);
+/* Kills the child unless it reached execve. */
+struct eng_spawn *eng_spawn_free(struct eng_spawn *sp);
 /* Start another process in a running container (exec): it joins the namespaces l names
  * through join_pidfd, is placed in the container's cgroups, and becomes l's user with l's
  * capabilities and seccomp filter. root_pid is the container's PID 1, whose root holds the

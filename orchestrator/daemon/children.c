@@ -25,6 +25,16 @@ orch_children_watch(struct orch_daemon *d, pid_t pid, orch_child_fn fn, void *us
 }
 
 void
+orch_children_forget(struct orch_daemon *d, pid_t pid)
+{
+    for (size_t i = 0; i < d->nchildren; i++)
+        if (d->children[i].pid == pid) {
+            d->children[i] = d->children[--d->nchildren];
+            return;
+        }
+}
+
+void
 orch_children_reap(struct orch_daemon *d)
 {
     for (;;) {

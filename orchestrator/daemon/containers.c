@@ -39,11 +39,15 @@
 
 #define READ_CHUNK 65536
 
-/* A request waiting on a container: for its exit, or following its logs. */
+/* A request waiting on a container: for its start, its exit, or following its logs. */
 struct waiter {
     struct orch_req *req;
-    enum { WAIT_EXIT, WAIT_FOLLOW, WAIT_REMOVE } kind;
+    enum { WAIT_EXIT, WAIT_FOLLOW, WAIT_REMOVE, WAIT_START } kind;
     bool stream; /* run: the output goes to the client as it comes */
+    /* WAIT_START: what to answer once it runs: {id} (start), the container and warnings
+     * (run -d), or those as progress and then the exit (run). */
+    enum { STARTED_ID, STARTED_RUN_DETACHED, STARTED_RUN_ATTACHED } then;
+    json_t *warnings;
     struct waiter *next;
 };
 
@@ -57,6 +61,14 @@ struct rt {
     struct event *ev_stop; /* grace period of a stop */
     struct waiter *waiters;
     bool reaped, auto_remove;
+    /* A start in progress: the setup's socket is watched on the loop. */
+    struct eng_ctr_starting *starting;
+    struct event *ev_start;
+    pid_t start_pid;
+    bool exited_early; /* reaped before its start completed (a very short command) */
+    int early_status;
+    uint64_t log_max_size;
+    unsigned log_max_file;
 };
 
 struct orch_ctrs {
@@ -68,6 +80,22 @@ struct orch_ctrs {
     bool seccomp_default_ok;
     struct exec_wait *execs; /* exec processes not reaped yet */
 };
+
+static void start_abort(struct orch_daemon *d, struct rt *rt);
+static void start_answer(struct rt *rt, const struct bt_err *err);
+
+/* A start given up (rm -f, the daemon stopping): its process is gone, who waited is told. */
+static void
+start_cancel(struct orch_daemon *d, struct rt *rt, const char *why)
+{
+    if (!rt->starting)
+        return;
+    start_abort(d, rt);
+    struct bt_err *err = NULL;
+    (void) bt_err_set(&err, ECANCELED, "container '%s': %s while it started", rt->c->name, why);
+    start_answer(rt, err);
+    bt_err_free(err);
+}
 
 static int64_t
 now_ns(void)
@@ -190,6 +218,7 @@ waiter_free_all(struct rt *rt, int kind_mask)
             continue;
         }
         *pw = w->next;
+        json_decref(w->warnings);
         free(w);
     }
 }
@@ -229,6 +258,7 @@ remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req)
     snprintf(id, sizeof id, "%s", c->id);
     bt_autofree char *name = bt_xstrdup(c->name);
     bt_autofree char *image_id = image_of(c);
+    start_cancel(d, rt, "removed");
     /* Requests still waiting on it (logs -f) end now. */
     for (struct waiter *w = rt->waiters; w; w = w->next)
         if (w->req != req)
@@ -278,6 +308,7 @@ finish_exit(struct rt *rt)
                             json_pack("{s:s, s:i, s:b}", "id", c->id, "exit_code", c->exit_code,
                                       "oom_killed", c->oom_killed),
                             NULL);
+        json_decref(w->warnings);
         free(w);
     }
     if (remove_req || rt->auto_remove)
@@ -289,6 +320,12 @@ on_reaped(struct orch_daemon *d, pid_t pid, int status, void *ud)
 {
     (void) pid;
     struct rt *rt = ud;
+    if (rt->starting) {
+        /* Its setup's answer (execve, or an error) is still to be read: finish that first. */
+        rt->exited_early = true;
+        rt->early_status = status;
+        return;
+    }
     eng_ctr_exited(d->ctrs->store, rt->c, status);
     rt->reaped = true;
     /* PID 1's end killed its namespace: the pipes close soon. Read what is left now; a
@@ -376,9 +413,15 @@ spec_of(struct eng_ctr *c, struct eng_ctr_spec *ret, struct bt_err **err)
     return orch_ctr_spec_from_json(json_object_get(c->config, "spec"), c->name, NULL, ret, err);
 }
 
+static void on_start_ready(evutil_socket_t fd, short what, void *arg);
+
+/* Begin a start; what waits for it adds a WAIT_START waiter. */
 static int
 start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err **err)
 {
+    struct rt *rt = rt_of(d, c);
+    if (rt->starting)
+        return bt_err_set(err, BT_ECONFLICT, "container '%s' is starting", c->name);
     struct orch_ctrs *cs = d->ctrs;
     struct eng_ctr_spec spec = { 0 };
     int r = spec_of(c, &spec, err);
@@ -393,7 +436,6 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
     int init_fd = -1;
     if (r == 0 && spec.init && (init_fd = init_memfd(cs, err)) < 0)
         r = init_fd;
-    struct eng_ctr_io io = { -1, -1 };
     /* container:NAME: the other container's PID 1 names its namespaces. */
     int joins[3] = { -1, -1, -1 };
     const char *withs[3] = { spec.pid_with, spec.ipc_with, spec.net_with };
@@ -416,40 +458,140 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
                                         .join_pid_fd = joins[0],
                                         .join_ipc_fd = joins[1],
                                         .join_net_fd = joins[2] };
-        r = eng_ctr_start(cs->store, c, &spec, &o, &io, err);
+        r = eng_ctr_start_begin(cs->store, c, &spec, &o, &rt->starting, err);
     }
-    struct rt *rt = rt_of(d, c);
     if (r == 0) {
-        rt->reaped = false;
-        bt_autoerr struct bt_err *e = NULL;
-        bt_autoclose int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        char name[80];
-        snprintf(name, sizeof name, "%s-json.log", c->id);
-        if (dfd < 0 ||
-            eng_log_writer_open(dfd, name, spec.log_max_size, spec.log_max_file, &rt->log, &e) < 0)
-            bt_log_warn("container %.12s: no log file: %s, continuing", c->id,
-                        e ? e->msg : strerror(errno));
-        else
-            eng_log_writer_set_tap(rt->log, on_log_entry, rt);
-        rt->out_fd = io.out_fd;
-        rt->err_fd = io.err_fd;
-        if (rt->out_fd >= 0) {
-            (void) fcntl(rt->out_fd, F_SETFL, O_NONBLOCK);
-            rt->ev_out = event_new(d->base, rt->out_fd, EV_READ | EV_PERSIST, on_output, rt);
-            event_add(rt->ev_out, NULL);
-        }
-        if (rt->err_fd >= 0) {
-            (void) fcntl(rt->err_fd, F_SETFL, O_NONBLOCK);
-            rt->ev_err = event_new(d->base, rt->err_fd, EV_READ | EV_PERSIST, on_output, rt);
-            event_add(rt->ev_err, NULL);
-        }
-        orch_children_watch(d, c->pid, on_reaped, rt);
-        bt_log_info("container %s (%.12s) started, pid %d", c->name, c->id, (int) c->pid);
+        /* From the clone on, the process is ours to reap. */
+        rt->start_pid = eng_ctr_starting_pid(rt->starting);
+        rt->exited_early = false;
+        rt->log_max_size = spec.log_max_size;
+        rt->log_max_file = spec.log_max_file;
+        orch_children_watch(d, rt->start_pid, on_reaped, rt);
+        rt->ev_start = event_new(d->base, eng_ctr_starting_fd(rt->starting), EV_READ | EV_PERSIST,
+                                 on_start_ready, rt);
+        event_add(rt->ev_start, NULL);
     }
     eng_bpf_release(&own);
     eng_ctr_proc_release(&proc);
     eng_ctr_spec_release(&spec);
     return r;
+}
+
+/* The process runs: its streams into the log, its exit watched. */
+static void
+start_finish(struct orch_daemon *d, struct rt *rt, const struct eng_ctr_io *io)
+{
+    struct eng_ctr *c = rt->c;
+    rt->reaped = false;
+    bt_autoerr struct bt_err *e = NULL;
+    bt_autoclose int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char name[80];
+    snprintf(name, sizeof name, "%s-json.log", c->id);
+    if (dfd < 0 ||
+        eng_log_writer_open(dfd, name, rt->log_max_size, rt->log_max_file, &rt->log, &e) < 0)
+        bt_log_warn("container %.12s: no log file: %s, continuing", c->id,
+                    e ? e->msg : strerror(errno));
+    else
+        eng_log_writer_set_tap(rt->log, on_log_entry, rt);
+    rt->out_fd = io->out_fd;
+    rt->err_fd = io->err_fd;
+    if (rt->out_fd >= 0) {
+        (void) fcntl(rt->out_fd, F_SETFL, O_NONBLOCK);
+        rt->ev_out = event_new(d->base, rt->out_fd, EV_READ | EV_PERSIST, on_output, rt);
+        event_add(rt->ev_out, NULL);
+    }
+    if (rt->err_fd >= 0) {
+        (void) fcntl(rt->err_fd, F_SETFL, O_NONBLOCK);
+        rt->ev_err = event_new(d->base, rt->err_fd, EV_READ | EV_PERSIST, on_output, rt);
+        event_add(rt->ev_err, NULL);
+    }
+    bt_log_info("container %s (%.12s) started, pid %d", c->name, c->id, (int) c->pid);
+}
+
+/* Give up a start in progress: the process is killed and reaped here (the loop's reaper must
+ * not see it, the container may be gone by then). */
+static void
+start_abort(struct orch_daemon *d, struct rt *rt)
+{
+    if (!rt->starting)
+        return;
+    event_free(rt->ev_start);
+    rt->ev_start = NULL;
+    orch_children_forget(d, rt->start_pid);
+    eng_ctr_start_abort(rt->c, rt->starting, !rt->exited_early);
+    rt->starting = NULL;
+    rt->exited_early = false;
+}
+
+/* Answer what waited for the start: the result, or the error. */
+static void
+start_answer(struct rt *rt, const struct bt_err *err)
+{
+    struct eng_ctr *c = rt->c;
+    for (struct waiter **pw = &rt->waiters; *pw;) {
+        struct waiter *w = *pw;
+        if (w->kind != WAIT_START) {
+            pw = &w->next;
+            continue;
+        }
+        if (err) {
+            orch_req_finish(w->req, -err->code, NULL, bt_err_copy(err));
+        } else if (w->then == STARTED_ID) {
+            orch_req_finish(w->req, 0, json_pack("{s:s}", "id", c->id), NULL);
+        } else if (w->then == STARTED_RUN_DETACHED) {
+            orch_req_finish(
+                w->req, 0,
+                json_pack("{s:s, s:s, s:O}", "id", c->id, "name", c->name, "warnings", w->warnings),
+                NULL);
+        } else {
+            /* Attached: the output streams from now on, the reply comes at the exit. */
+            orch_req_progress(w->req, json_pack("{s:s, s:s, s:O}", "id", c->id, "name", c->name,
+                                                "warnings", w->warnings));
+            w->kind = WAIT_EXIT;
+            w->stream = true;
+            json_decref(w->warnings);
+            w->warnings = NULL;
+            pw = &w->next;
+            continue;
+        }
+        *pw = w->next;
+        json_decref(w->warnings);
+        free(w);
+    }
+}
+
+static void remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req);
+
+static void
+on_start_ready(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    struct rt *rt = arg;
+    struct orch_daemon *d = rt->d;
+    struct eng_ctr_io io = { -1, -1 };
+    bt_autoerr struct bt_err *err = NULL;
+    int r = eng_ctr_start_step(d->ctrs->store, rt->c, rt->starting, &io, &err);
+    if (r > 0)
+        return;
+    if (r < 0) {
+        (void) bt_err_wrap(&err, "container '%s'", rt->c->name);
+        start_abort(d, rt);
+        start_answer(rt, err);
+        if (rt->auto_remove)
+            remove_now(d, rt, NULL);
+        return;
+    }
+    event_free(rt->ev_start);
+    rt->ev_start = NULL;
+    rt->starting = NULL; /* freed by the step */
+    start_finish(d, rt, &io);
+    start_answer(rt, NULL);
+    if (rt->exited_early) {
+        /* A short command ended before its start was read: its exit comes now. */
+        rt->exited_early = false;
+        on_reaped(d, rt->start_pid, rt->early_status, rt);
+    }
 }
 
 /* ---- stop ---- */
@@ -487,7 +629,7 @@ stop_begin(struct orch_daemon *d, struct rt *rt, int64_t timeout_ns)
     }
 }
 
-static void
+static struct waiter *
 wait_add(struct rt *rt, struct orch_req *req, int kind, bool stream)
 {
     struct waiter *w = bt_xcalloc(1, sizeof *w);
@@ -496,6 +638,7 @@ wait_add(struct rt *rt, struct orch_req *req, int kind, bool stream)
     w->stream = stream;
     w->next = rt->waiters;
     rt->waiters = w;
+    return w;
 }
 
 /* ---- operations ---- */
@@ -592,8 +735,8 @@ op_start(struct orch_req *req, json_t **ret, struct bt_err **err)
     }
     if (start_one(req->d, c, -1, err) < 0)
         return bt_err_wrap(err, "container '%s'", c->name);
-    *ret = json_pack("{s:s}", "id", c->id);
-    return 0;
+    wait_add(rt_of(req->d, c), req, WAIT_START, false)->then = STARTED_ID;
+    return ORCH_OP_PENDING;
 }
 
 /* create + start; unless detached, the output streams to the client and the reply carries
@@ -602,6 +745,7 @@ op_start(struct orch_req *req, json_t **ret, struct bt_err **err)
 static int
 op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
+    (void) ret; /* the reply comes once it runs (detached) or has ended */
     struct eng_ctr *c;
     json_t *warnings = json_array();
     bool detach = json_is_true(json_object_get(req->args, "detach"));
@@ -627,13 +771,9 @@ op_run(struct orch_req *req, json_t **ret, struct bt_err **err)
         return r;
     }
     rt->auto_remove = rm;
-    if (detach) {
-        *ret = json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings);
-        return 0;
-    }
-    orch_req_progress(
-        req, json_pack("{s:s, s:s, s:o}", "id", c->id, "name", c->name, "warnings", warnings));
-    wait_add(rt, req, WAIT_EXIT, true);
+    struct waiter *w = wait_add(rt, req, WAIT_START, false);
+    w->then = detach ? STARTED_RUN_DETACHED : STARTED_RUN_ATTACHED;
+    w->warnings = warnings;
     return ORCH_OP_PENDING;
 }
 
@@ -707,6 +847,11 @@ op_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
         return -1;
     bool force = json_is_true(json_object_get(req->args, "force"));
     struct rt *rt = rt_of(req->d, c);
+    if (rt->starting) {
+        if (!force)
+            return bt_err_set(err, BT_ECONFLICT, "container '%s' is starting", c->name);
+        start_cancel(req->d, rt, "removed");
+    }
     if (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) {
         if (!force) {
             int r = bt_err_set(err, BT_ECONFLICT, "container '%s' is running", c->name);
@@ -1103,6 +1248,7 @@ orch_containers_close(struct orch_daemon *d)
         struct eng_ctr *c = all[i];
         struct rt *rt = c->owner;
         if (rt) {
+            start_cancel(d, rt, "the daemon stopped");
             for (struct waiter *w = rt->waiters; w; w = w->next)
                 orch_req_finish(w->req, 0, NULL, NULL);
             waiter_free_all(rt, ~0);

@@ -137,6 +137,8 @@ void orch_req_send_error(struct orch_req *req, const struct bt_err *err);
 
 /* children.c: reaping. */
 void orch_children_watch(struct orch_daemon *d, pid_t pid, orch_child_fn fn, void *userdata);
+/* Stop watching pid (its caller reaped it itself). */
+void orch_children_forget(struct orch_daemon *d, pid_t pid);
 /* Reap every exited child; call the watcher of each known pid. */
 void orch_children_reap(struct orch_daemon *d);
 void orch_children_release(struct orch_daemon *d);
