@@ -63,7 +63,7 @@ struct rt {
     bool reaped, auto_remove;
     /* A start in progress: the setup's socket is watched on the loop. */
     struct eng_ctr_starting *starting;
-    struct event *ev_start;
+    struct event *ev_start, *ev_start_timeout;
     pid_t start_pid;
     bool exited_early; /* reaped before its start completed (a very short command) */
     int early_status;
@@ -414,6 +414,9 @@ spec_of(struct eng_ctr *c, struct eng_ctr_spec *ret, struct bt_err **err)
 }
 
 static void on_start_ready(evutil_socket_t fd, short what, void *arg);
+static void on_start_timeout(evutil_socket_t fd, short what, void *arg);
+/* A container's setup (mounts, a volume's copy-up) gets this long. */
+#define START_TIMEOUT_S 120
 
 /* Begin a start; what waits for it adds a WAIT_START waiter. */
 static int
@@ -470,6 +473,10 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
         rt->ev_start = event_new(d->base, eng_ctr_starting_fd(rt->starting), EV_READ | EV_PERSIST,
                                  on_start_ready, rt);
         event_add(rt->ev_start, NULL);
+        /* A setup stuck in the kernel (a hung network bind, say) must not wait for ever. */
+        rt->ev_start_timeout = evtimer_new(d->base, on_start_timeout, rt);
+        struct timeval tv = { START_TIMEOUT_S, 0 };
+        evtimer_add(rt->ev_start_timeout, &tv);
     }
     eng_bpf_release(&own);
     eng_ctr_proc_release(&proc);
@@ -517,6 +524,9 @@ start_abort(struct orch_daemon *d, struct rt *rt)
         return;
     event_free(rt->ev_start);
     rt->ev_start = NULL;
+    if (rt->ev_start_timeout)
+        event_free(rt->ev_start_timeout);
+    rt->ev_start_timeout = NULL;
     orch_children_forget(d, rt->start_pid);
     eng_ctr_start_abort(rt->c, rt->starting, !rt->exited_early);
     rt->starting = NULL;
@@ -563,6 +573,23 @@ start_answer(struct rt *rt, const struct bt_err *err)
 static void remove_now(struct orch_daemon *d, struct rt *rt, struct orch_req *req);
 
 static void
+on_start_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    struct rt *rt = arg;
+    struct orch_daemon *d = rt->d;
+    struct bt_err *err = NULL;
+    (void) bt_err_set(&err, ETIMEDOUT, "container '%s': its setup took over %d s", rt->c->name,
+                      START_TIMEOUT_S);
+    start_abort(d, rt);
+    start_answer(rt, err);
+    bt_err_free(err);
+    if (rt->auto_remove)
+        remove_now(d, rt, NULL);
+}
+
+static void
 on_start_ready(evutil_socket_t fd, short what, void *arg)
 {
     (void) fd;
@@ -584,6 +611,8 @@ on_start_ready(evutil_socket_t fd, short what, void *arg)
     }
     event_free(rt->ev_start);
     rt->ev_start = NULL;
+    event_free(rt->ev_start_timeout);
+    rt->ev_start_timeout = NULL;
     rt->starting = NULL; /* freed by the step */
     start_finish(d, rt, &io);
     start_answer(rt, NULL);
