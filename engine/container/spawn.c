@@ -395,8 +395,10 @@ make_device(struct child *c, const struct eng_ldevice *d)
 }
 
 /* With a tty: a pty from the container's own devpts; the master goes to the parent. */
+/* A pty from the container's own devpts (the root's /dev/pts/ptmx): the child keeps the
+ * peer, the master goes to the parent. */
 static void
-setup_tty(struct child *c)
+open_pty(struct child *c)
 {
     int ptmx = (int) openat2_in(c->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0,
                                 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
@@ -411,6 +413,12 @@ setup_tty(struct child *c)
     snprintf(c->pts_path, sizeof c->pts_path, "/dev/pts/%d", n);
     child_send(c, SYNC_PTY, ptmx);
     close(ptmx);
+}
+
+static void
+setup_tty(struct child *c)
+{
+    open_pty(c);
     /* /dev/console is the terminal, as Docker makes it. */
     mount_bind(c, c->pty_slave, "", "/dev/console", true, false, 0, 0);
 }
@@ -659,19 +667,8 @@ child_join(struct child *c)
     c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (c->rootfd < 0)
         child_fail(c, errno, "cannot open %s", "the container's root");
-    if (l->tty) {
-        int ptmx = (int) openat2_in(c->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0,
-                                    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
-        int unlock = 0, n = -1;
-        if (ptmx < 0 || ioctl(ptmx, TIOCSPTLCK, &unlock) < 0 || ioctl(ptmx, TIOCGPTN, &n) < 0)
-            child_fail(c, errno, "cannot open %s", "a terminal in the container");
-        c->pty_slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (c->pty_slave < 0)
-            child_fail(c, errno, "cannot open %s", "the terminal's peer");
-        snprintf(c->pts_path, sizeof c->pts_path, "/dev/pts/%d", n);
-        child_send(c, SYNC_PTY, ptmx);
-        close(ptmx);
-    }
+    if (l->tty)
+        open_pty(c);
     child_become(c, &m.ids);
 }
 
