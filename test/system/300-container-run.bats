@@ -179,6 +179,10 @@ load helpers-container
     run_berth -5 container exec target sh -c 'exit 5'
     output=$(echo piped | "$BERTH" container exec -i target cat)
     [ "$output" = piped ]
+    # With -t the process gets a terminal of the container's own devpts (script gives the CLI
+    # one to relay to).
+    output=$(timeout 30 script -qc "$BERTH container exec -t target sh -c 'tty; echo done'" /dev/null </dev/null | tr -d '\r')
+    [[ "$output" == "/dev/pts/"*done* ]] || { echo "got: $output"; return 1; }
     run_berth container exec target cat /proc/self/cgroup
     [[ "$output" != *berth* ]] || { echo "exec is outside the container's cgroup namespace"; return 1; }
     run_berth container exec --privileged target grep ^Seccomp: /proc/self/status
