@@ -1,13 +1,24 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers of the container tests (3xx): the busybox test image loaded into this test's store,
 # and checks that nothing of a container outlives it (mounts, cgroups, processes, directories).
-# Load after helpers and helpers-registry: its setup() (berth_setup, then the image) replaces
-# the default one; the default teardown stays.
+# Load after helpers and helpers-registry: its setup() (berth_setup, then the image) and
+# teardown() (berth_teardown, then the empty "berth" parent cgroups) replace the default ones.
 
 # Every container test starts with the busybox image in its store.
 setup() {
     berth_setup
     load_busybox
+}
+
+# After the default teardown, the daemon's "berth" parent cgroups go too when nothing else
+# uses them (rmdir refuses a parent that still has children: another berth's containers).
+teardown() {
+    local rc=0 d
+    berth_teardown || rc=$?
+    for d in /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth; do
+        [ -d "$d" ] && rmdir "$d" 2>/dev/null
+    done
+    return "$rc"
 }
 
 # Load the busybox test image as busybox:latest (built once per machine by test/images).
