@@ -84,8 +84,21 @@ eng_cap_name(int cap)
     return cap_names[cap];
 }
 
+static int read_last_cap(void);
+
 int
 eng_caps_last(void)
+{
+    /* A fact of the running kernel: read once (every container start asks). */
+    static int cached = -1;
+    if (cached >= 0)
+        return cached;
+    cached = read_last_cap();
+    return cached;
+}
+
+static int
+read_last_cap(void)
 {
     bt_autoclose int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -107,12 +120,17 @@ uint64_t
 eng_caps_all(void)
 {
     /* Every capability the kernel has that berth itself may still hold: a container cannot
-     * get what its daemon's bounding set lacks (a nested or restricted host). */
+     * get what its daemon's bounding set lacks (a nested or restricted host). Read once: the
+     * daemon never drops from its own bounding set (only its children do, after they ask). */
+    static bool known;
+    static uint64_t all;
+    if (known)
+        return all;
     int last = eng_caps_last();
-    uint64_t all = 0;
     for (int cap = 0; cap <= last && cap < 64; cap++)
         if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
             all |= UINT64_C(1) << cap;
+    known = true;
     return all;
 }
 
