@@ -525,7 +525,8 @@ remove_anon_volumes(struct eng_ctr_store *s, const struct eng_ctr *c, const json
 
 int
 eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const json_t *spec_json,
-               const struct eng_ctr_image *img, struct eng_ctr **ret, struct bt_err **err)
+               const struct eng_ctr_image *img, const struct eng_ctr_proc *proc,
+               struct eng_ctr **ret, struct bt_err **err)
 {
     char id[65];
     random_hex(id);
@@ -567,6 +568,10 @@ eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const j
                           "created", (json_int_t) c->created_ns, "image", "id", img->id, "ref",
                           img->ref, "config", img->config, "layers", layers, "spec", spec_json);
     json_object_set_new(c->config, "mounts", mounts);
+    json_t *argv = json_array();
+    for (size_t i = 0; proc->argv && proc->argv[i]; i++)
+        json_array_append_new(argv, json_string(proc->argv[i]));
+    json_object_set_new(c->config, "argv", argv);
     bt_autoclose int dfd = openat(s->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     static const char *const dirs[] = { "upper", "work", "rootfs" };
     for (size_t i = 0; dfd >= 0 && r == 0 && i < BT_ARRAY_SIZE(dirs); i++)
@@ -600,7 +605,7 @@ eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec, const j
 /* Everything a launch points at, freed together after the spawn. */
 struct prep {
     struct eng_launch l;
-    struct eng_ctr_proc proc;
+    const struct eng_ctr_proc *proc; /* the caller's */
     char *overlay_opts, *layers_dir, *rootfs, *hosts, *hostname_file, *resolv;
     char **env;
     char **init_argv;
@@ -624,7 +629,6 @@ prep_own(struct prep *p, char *s)
 static void
 prep_release(struct prep *p)
 {
-    eng_ctr_proc_release(&p->proc);
     free(p->overlay_opts);
     free(p->layers_dir);
     free(p->rootfs);
@@ -846,10 +850,8 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
             const struct eng_ctr_start_opts *o, struct prep *p, struct bt_err **err)
 {
     struct eng_launch *l = &p->l;
-    const json_t *image = json_object_get(c->config, "image");
-    int r = eng_ctr_proc_make(spec, json_object_get(image, "config"), &p->proc, err);
-    if (r < 0)
-        return r;
+    int r;
+    p->proc = o->proc;
     static const char *const ns_names[] = { "pid", "ipc", "network" };
     const enum eng_ns_mode modes[] = { spec->pid_mode, spec->ipc_mode, spec->net_mode };
     const int joins[] = { o->join_pid_fd, o->join_ipc_fd, o->join_net_fd };
@@ -928,11 +930,11 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     l->nsysctls = spec->nsysctls;
     /* Environment: HOSTNAME (the service may set its own), then the merged one. */
     char *host_env[] = { (char *) prep_own(p, bt_xasprintf("HOSTNAME=%s", hn)), NULL };
-    p->env = bt_strv_env_merge(host_env, p->proc.env);
-    l->argv = p->proc.argv;
+    p->env = bt_strv_env_merge(host_env, p->proc->env);
+    l->argv = p->proc->argv;
     l->envp = p->env;
-    l->cwd = p->proc.cwd;
-    l->user = p->proc.user;
+    l->cwd = p->proc->cwd;
+    l->user = p->proc->user;
     l->group_add = spec->group_add;
     p->rlimits = bt_xcalloc(spec->nulimits + 1, sizeof *p->rlimits);
     for (size_t i = 0; i < spec->nulimits; i++)
@@ -942,7 +944,7 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     l->nrlimits = spec->nulimits;
     l->oom_score_adj = spec->oom_score_adj;
     l->oom_score_adj_set = spec->oom_score_adj_set;
-    l->caps = p->proc.caps;
+    l->caps = p->proc->caps;
     l->caps_last = eng_caps_last();
     l->no_new_privs = spec->no_new_privileges;
     l->seccomp = o->seccomp;
@@ -950,15 +952,15 @@ prep_launch(struct eng_ctr_store *s, struct eng_ctr *c, const struct eng_ctr_spe
     l->init_fd = spec->init ? o->init_fd : -1;
     if (l->init_fd >= 0) {
         size_t na = 0;
-        while (p->proc.argv[na])
+        while (p->proc->argv[na])
             na++;
         p->init_argv = bt_xcalloc(na + 3, sizeof *p->init_argv);
         p->init_argv[0] = (char *) "berth-init";
         p->init_argv[1] = (char *) "--";
-        memcpy(p->init_argv + 2, p->proc.argv, na * sizeof *p->init_argv);
+        memcpy(p->init_argv + 2, p->proc->argv, na * sizeof *p->init_argv);
         l->init_argv = p->init_argv;
     }
-    c->stop_signal = p->proc.stop_signal;
+    c->stop_signal = p->proc->stop_signal;
     c->stop_grace_ns = spec->stop_grace_ns >= 0 ? spec->stop_grace_ns : 10LL * 1000000000;
     return 0;
 }
@@ -974,18 +976,15 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
                           c->status == ENG_CTR_PAUSED ? "paused" : "not running");
     if (!o->argv || !o->argv[0])
         return bt_err_set(err, BT_EUSAGE, "no command given to exec");
-    struct eng_ctr_proc proc = { 0 };
-    const json_t *image = json_object_get(c->config, "image");
-    int r = eng_ctr_proc_make(spec, json_object_get(image, "config"), &proc, err);
-    if (r < 0)
-        return r;
+    const struct eng_ctr_proc *proc = o->proc;
+    int r;
     /* Docker's exec environment: the container's, HOSTNAME, then the exec's own. */
     char hn[80];
     snprintf(hn, sizeof hn, "HOSTNAME=%s", spec->hostname ? spec->hostname : "");
     if (!spec->hostname)
         snprintf(hn, sizeof hn, "HOSTNAME=%.12s", c->id);
     char *const host_env[] = { hn, NULL };
-    char **env1 = bt_strv_env_merge(host_env, proc.env);
+    char **env1 = bt_strv_env_merge(host_env, proc->env);
     char **env = bt_strv_env_merge(env1, o->env);
     bt_strv_free(env1);
     struct eng_lrlimit *rl = bt_xcalloc(spec->nulimits + 1, sizeof *rl);
@@ -997,12 +996,12 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
     struct eng_launch l = {
         .argv = o->argv,
         .envp = env,
-        .cwd = o->workdir ? o->workdir : proc.cwd,
-        .user = o->user ? o->user : proc.user,
+        .cwd = o->workdir ? o->workdir : proc->cwd,
+        .user = o->user ? o->user : proc->user,
         .group_add = spec->group_add,
         .rlimits = rl,
         .nrlimits = spec->nulimits,
-        .caps = o->privileged ? eng_caps_all() : proc.caps,
+        .caps = o->privileged ? eng_caps_all() : proc->caps,
         .caps_last = eng_caps_last(),
         .no_new_privs = spec->no_new_privileges,
         .seccomp = o->privileged ? NULL : o->seccomp,
@@ -1022,7 +1021,6 @@ eng_ctr_exec(struct eng_ctr *c, const struct eng_ctr_spec *spec, const struct en
     r = eng_ctr_exec_spawn(&l, c->pid, &sp, err);
     bt_strv_free(env);
     free(rl);
-    eng_ctr_proc_release(&proc);
     if (r < 0)
         return r;
     *ret = (struct eng_ctr_exec_proc){ sp.pid, sp.pidfd, sp.pty_master };

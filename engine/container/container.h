@@ -5,7 +5,7 @@
  * loop: it owns the pipes, the reaping and the timers; this module owns the files, the mounts,
  * the cgroup and the process start.
  *
- *   containers/<id>/config.json   {"id", "name", "created", "image": {id, ref, config},
+ *   containers/<id>/config.json   {"id", "name", "created", "image": {id, ref, config}, "argv",
  *                                  "layers": [chain ids, bottom first], "spec": {...},
  *                                  "mounts": [binds and volumes, below]}
  *   containers/<id>/state.json    {"status", "pid", "started_at", "finished_at", "exit_code",
@@ -95,16 +95,18 @@ struct eng_ctr_image {
 };
 
 /* Create: a new id, the directory, config.json. spec_json is what the spec was made from
- * (stored, borrowed); name must be unique. */
+ * (stored, borrowed); proc is the process it runs (its argv is recorded for ls and inspect);
+ * name must be unique. */
 int eng_ctr_create(struct eng_ctr_store *s, const struct eng_ctr_spec *spec,
-                   const json_t *spec_json, const struct eng_ctr_image *img, struct eng_ctr **ret,
-                   struct bt_err **err);
+                   const json_t *spec_json, const struct eng_ctr_image *img,
+                   const struct eng_ctr_proc *proc, struct eng_ctr **ret, struct bt_err **err);
 
 /* What start needs besides the container. */
 struct eng_ctr_start_opts {
-    const struct eng_bpf *seccomp; /* the compiled filter; NULL: unconfined */
-    int init_fd;                   /* berth-init, or -1 */
-    int stdin_fd;                  /* -1: /dev/null */
+    const struct eng_ctr_proc *proc; /* the process, made once by the caller (config.h) */
+    const struct eng_bpf *seccomp;   /* the compiled filter; NULL: unconfined */
+    int init_fd;                     /* berth-init, or -1 */
+    int stdin_fd;                    /* -1: /dev/null */
     /* The pidfds of the containers whose pid, ipc and net namespaces the spec shares
      * (ENG_NS_MODE_SHARE), -1 otherwise: the caller resolved the names. */
     int join_pid_fd, join_ipc_fd, join_net_fd;
@@ -136,10 +138,11 @@ void eng_ctr_start_abort(struct eng_ctr *c, struct eng_ctr_starting *st, bool re
 
 /* An extra process in a running container (docker exec). */
 struct eng_ctr_exec_opts {
-    char *const *argv;   /* required */
-    char *const *env;    /* "K=V" added over the container's; may be NULL */
-    const char *user;    /* NULL: the container's */
-    const char *workdir; /* NULL: the container's */
+    const struct eng_ctr_proc *proc; /* the container's process (config.h), for its defaults */
+    char *const *argv;               /* required */
+    char *const *env;                /* "K=V" added over the container's; may be NULL */
+    const char *user;                /* NULL: the container's */
+    const char *workdir;             /* NULL: the container's */
     bool tty, privileged;
     const struct eng_bpf *seccomp; /* the container's filter (NULL: none; ignored if privileged) */
     int stdio[3];                  /* without tty; -1: /dev/null */

@@ -71,14 +71,25 @@ struct rt {
     unsigned log_max_file;
 };
 
+/* One compiled seccomp program: the default profile (profile NULL) or a custom one's text,
+ * for one capability set. */
+#define SECCOMP_CACHE 8
+struct filter {
+    bool used;
+    char *profile;
+    uint64_t caps;
+    struct eng_bpf bpf;
+};
+
 struct orch_ctrs {
     struct eng_cgroup_host *cg;
     struct eng_ctr_store *store;
-    int init_fd;                    /* berth-init in a sealed memfd, made on first use */
-    struct eng_bpf seccomp_default; /* compiled for the default capability set */
-    uint64_t seccomp_default_caps;
-    bool seccomp_default_ok;
+    int init_fd; /* berth-init in a sealed memfd, made on first use */
+    /* Compiled seccomp programs (a compile costs ~10 ms; the kernel still checks each load). */
+    struct filter filters[SECCOMP_CACHE];
+    size_t next_filter;
     struct exec_wait *execs; /* exec processes not reaped yet */
+    struct logs_job *logs;   /* logs requests still reading */
 };
 
 static void start_abort(struct orch_daemon *d, struct rt *rt);
@@ -132,18 +143,22 @@ send_output(struct rt *rt, const char *stream, const void *data, size_t len)
 }
 
 /* Followers (logs -f) get entries as they are written, so they see what the file holds. */
+/* One log entry as a progress message of a logs request. */
+static void
+send_entry(struct orch_req *req, const struct eng_log_entry *e)
+{
+    bt_autofree char *b64 = bt_base64_encode(e->data, e->len);
+    orch_req_progress(req, json_pack("{s:s, s:s, s:I}", "stream", eng_log_stream_str(e->stream),
+                                     "data", b64, "time", (json_int_t) e->time_ns));
+}
+
 static void
 on_log_entry(void *ud, const struct eng_log_entry *e)
 {
     struct rt *rt = ud;
-    for (struct waiter *w = rt->waiters; w; w = w->next) {
-        if (w->kind != WAIT_FOLLOW)
-            continue;
-        bt_autofree char *b64 = bt_base64_encode(e->data, e->len);
-        orch_req_progress(w->req,
-                          json_pack("{s:s, s:s, s:I}", "stream", eng_log_stream_str(e->stream),
-                                    "data", b64, "time", (json_int_t) e->time_ns));
-    }
+    for (struct waiter *w = rt->waiters; w; w = w->next)
+        if (w->kind == WAIT_FOLLOW)
+            send_entry(w->req, e);
 }
 
 static void
@@ -368,41 +383,44 @@ init_memfd(struct orch_ctrs *cs, struct bt_err **err)
     return fd;
 }
 
-/* The seccomp program for a spec: the default one is compiled once per capability set. */
+/* The seccomp program for a spec: compiled once per profile and capability set, then cached
+ * (the cache also bounds what libseccomp loses on some custom profiles). */
 static int
 seccomp_for(struct orch_ctrs *cs, const struct eng_ctr_spec *spec, uint64_t caps,
-            struct eng_bpf *own, const struct eng_bpf **ret, struct bt_err **err)
+            const struct eng_bpf **ret, struct bt_err **err)
 {
     *ret = NULL;
     if (spec->seccomp == ENG_SECCOMP_UNCONFINED || spec->privileged)
         return 0;
+    const char *text = spec->seccomp == ENG_SECCOMP_PROFILE ? spec->seccomp_profile : NULL;
+    for (size_t i = 0; i < SECCOMP_CACHE; i++) {
+        struct filter *f = &cs->filters[i];
+        if (f->used && f->caps == caps && bt_streq(f->profile, text)) {
+            *ret = &f->bpf;
+            return 0;
+        }
+    }
     struct eng_seccomp_env env;
     int r = eng_seccomp_env_host(caps, &env, err);
     if (r < 0)
         return r;
-    if (spec->seccomp == ENG_SECCOMP_PROFILE) {
-        struct eng_seccomp_profile *p = NULL;
-        r = eng_seccomp_profile_parse(spec->seccomp_profile, strlen(spec->seccomp_profile), &p,
-                                      err);
-        if (r < 0)
-            return bt_err_wrap(err, "security_opt seccomp profile");
-        r = eng_seccomp_compile(p, &env, own, err);
-        eng_seccomp_profile_free(p);
-        if (r < 0)
-            return r;
-        *ret = own;
-        return 0;
-    }
-    if (!cs->seccomp_default_ok || cs->seccomp_default_caps != caps) {
-        eng_bpf_release(&cs->seccomp_default);
-        cs->seccomp_default_ok = false;
-        r = eng_seccomp_compile(eng_seccomp_profile_default(), &env, &cs->seccomp_default, err);
-        if (r < 0)
-            return r;
-        cs->seccomp_default_ok = true;
-        cs->seccomp_default_caps = caps;
-    }
-    *ret = &cs->seccomp_default;
+    struct eng_seccomp_profile *own = NULL;
+    if (text && (r = eng_seccomp_profile_parse(text, strlen(text), &own, err)) < 0)
+        return bt_err_wrap(err, "security_opt seccomp profile");
+    struct eng_bpf bpf = { 0 };
+    r = eng_seccomp_compile(own ? own : eng_seccomp_profile_default(), &env, &bpf, err);
+    eng_seccomp_profile_free(own);
+    if (r < 0)
+        return r;
+    /* The oldest entry makes room. */
+    struct filter *f = &cs->filters[cs->next_filter];
+    cs->next_filter = (cs->next_filter + 1) % SECCOMP_CACHE;
+    eng_bpf_release(&f->bpf);
+    free(f->profile);
+    *f = (struct filter){
+        .used = true, .caps = caps, .bpf = bpf, .profile = text ? bt_xstrdup(text) : NULL
+    };
+    *ret = &f->bpf;
     return 0;
 }
 
@@ -429,13 +447,12 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
     struct eng_ctr_spec spec = { 0 };
     int r = spec_of(c, &spec, err);
     struct eng_ctr_proc proc = { 0 };
-    struct eng_bpf own = { 0 };
     const struct eng_bpf *filter = NULL;
     if (r == 0)
         r = eng_ctr_proc_make(&spec, json_object_get(json_object_get(c->config, "image"), "config"),
                               &proc, err);
     if (r == 0)
-        r = seccomp_for(cs, &spec, proc.caps, &own, &filter, err);
+        r = seccomp_for(cs, &spec, proc.caps, &filter, err);
     int init_fd = -1;
     if (r == 0 && spec.init && (init_fd = init_memfd(cs, err)) < 0)
         r = init_fd;
@@ -455,7 +472,8 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
             joins[i] = other->pidfd;
     }
     if (r == 0) {
-        struct eng_ctr_start_opts o = { .seccomp = filter,
+        struct eng_ctr_start_opts o = { .proc = &proc,
+                                        .seccomp = filter,
                                         .init_fd = init_fd,
                                         .stdin_fd = stdin_fd,
                                         .join_pid_fd = joins[0],
@@ -478,7 +496,6 @@ start_one(struct orch_daemon *d, struct eng_ctr *c, int stdin_fd, struct bt_err 
         struct timeval tv = { START_TIMEOUT_S, 0 };
         evtimer_add(rt->ev_start_timeout, &tv);
     }
-    eng_bpf_release(&own);
     eng_ctr_proc_release(&proc);
     eng_ctr_spec_release(&spec);
     return r;
@@ -723,9 +740,9 @@ create_one(struct orch_req *req, bool auto_remove, json_t *warnings, struct eng_
     /* The image's config is checked now, so a bad command fails at create. */
     struct eng_ctr_proc proc = { 0 };
     r = eng_ctr_proc_make(&spec, img.config, &proc, err);
-    eng_ctr_proc_release(&proc);
     if (r == 0)
-        r = eng_ctr_create(d->ctrs->store, &spec, sj, &img, ret, err);
+        r = eng_ctr_create(d->ctrs->store, &spec, sj, &img, &proc, ret, err);
+    eng_ctr_proc_release(&proc);
     /* Options for security modules this host does not run: told, never dropped silently. */
     for (size_t i = 0; r == 0 && spec.security_opt_unsupported && spec.security_opt_unsupported[i];
          i++)
@@ -912,18 +929,10 @@ op_rm(struct orch_req *req, json_t **ret, struct bt_err **err)
 static json_t *
 summary(const struct eng_ctr *c)
 {
-    const json_t *spec = json_object_get(c->config, "spec");
     const json_t *image = json_object_get(c->config, "image");
-    json_t *cmd = json_array();
-    const json_t *ic = json_object_get(image, "config");
-    const json_t *ep = json_object_get(spec, "entrypoint");
-    const json_t *command = json_object_get(spec, "command");
-    if (!ep)
-        ep = json_object_get(ic, "Entrypoint");
-    if (!command && !json_object_get(spec, "entrypoint"))
-        command = json_object_get(ic, "Cmd");
-    json_array_extend(cmd, (json_t *) (json_is_array(ep) ? ep : NULL));
-    json_array_extend(cmd, (json_t *) (json_is_array(command) ? command : NULL));
+    /* What runs, as create worked it out from the spec and the image. */
+    json_t *argv = json_object_get(c->config, "argv");
+    json_t *cmd = json_is_array(argv) ? json_incref(argv) : json_array();
     return json_pack("{s:s, s:s, s:O, s:O, s:o, s:I, s:s, s:i, s:I, s:I, s:b}", "id", c->id, "name",
                      c->name, "image", json_object_get(image, "ref"), "image_id",
                      json_object_get(image, "id"), "command", cmd, "created",
@@ -957,6 +966,74 @@ op_inspect(struct orch_req *req, json_t **ret, struct bt_err **err)
     return 0;
 }
 
+/* A logs request reading the files: a slice per loop turn, so a long log never holds the loop,
+ * and none while the client has not read what is queued for it. */
+#define LOGS_SLICE 256
+#define LOGS_QUEUED_MAX (4u << 20)
+struct logs_job {
+    struct orch_daemon *d;
+    struct orch_req *req;
+    struct eng_log_reader *reader;
+    struct event *ev;
+    char id[65];
+    bool follow;
+    struct logs_job *next; /* orch_ctrs.logs */
+};
+
+static void
+logs_job_end(struct logs_job *job, struct bt_err *err)
+{
+    for (struct logs_job **pj = &job->d->ctrs->logs; *pj; pj = &(*pj)->next)
+        if (*pj == job) {
+            *pj = job->next;
+            break;
+        }
+    eng_log_reader_free(job->reader);
+    event_free(job->ev);
+    if (job->req)
+        orch_req_done(job->req, err, json_object());
+    free(job);
+}
+
+static void
+on_logs_turn(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    struct logs_job *job = arg;
+    if (orch_req_client_gone(job->req)) {
+        logs_job_end(job, NULL);
+        return;
+    }
+    if (orch_req_queued(job->req) > LOGS_QUEUED_MAX) {
+        /* The client reads slower than the disk: look again shortly. */
+        struct timeval tv = { 0, 20000 };
+        event_add(job->ev, &tv);
+        return;
+    }
+    struct bt_err *err = NULL;
+    struct eng_log_entry e;
+    int k = 1;
+    for (int n = 0; n < LOGS_SLICE && (k = eng_log_reader_next(job->reader, &e, &err)) > 0; n++)
+        send_entry(job->req, &e);
+    if (k > 0) {
+        event_active(job->ev, 0, 0);
+        return;
+    }
+    /* Everything written so far is sent; a follower gets what comes next from the writer,
+     * from this same loop turn on, so nothing is lost or sent twice. */
+    struct eng_ctr *c = k == 0 ? eng_ctr_find(job->d->ctrs->store, job->id, NULL) : NULL;
+    if (job->follow && c && (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED)) {
+        struct rt *rt = rt_of(job->d, c);
+        struct waiter *w = bt_xcalloc(1, sizeof *w);
+        w->req = BT_TAKE_PTR(job->req);
+        w->kind = WAIT_FOLLOW;
+        w->next = rt->waiters;
+        rt->waiters = w;
+    }
+    logs_job_end(job, err);
+}
+
 static int
 op_logs(struct orch_req *req, json_t **ret, struct bt_err **err)
 {
@@ -979,29 +1056,21 @@ op_logs(struct orch_req *req, json_t **ret, struct bt_err **err)
         return bt_err_errno(err, -errno, "cannot open '%s'", c->dir);
     char name[80];
     snprintf(name, sizeof name, "%s-json.log", c->id);
-    struct eng_log_reader *r = NULL;
-    if (eng_log_reader_open(dfd, name, &o, &r, err) < 0)
+    struct logs_job *job = bt_xcalloc(1, sizeof *job);
+    if (eng_log_reader_open(dfd, name, &o, &job->reader, err) < 0) {
+        free(job);
         return -1;
-    /* Bounded work per request: a huge log streams in one go here, which is disk reads of
-     * what the client asked for. */
-    struct eng_log_entry e;
-    int k;
-    while ((k = eng_log_reader_next(r, &e, err)) > 0) {
-        bt_autofree char *b64 = bt_base64_encode(e.data, e.len);
-        orch_req_progress(req, json_pack("{s:s, s:s, s:I}", "stream",
-                                         e.stream == ENG_LOG_STDERR ? "stderr" : "stdout", "data",
-                                         b64, "time", (json_int_t) e.time_ns));
     }
-    eng_log_reader_free(r);
-    if (k < 0)
-        return -1;
-    bool follow = json_is_true(json_object_get(req->args, "follow"));
-    if (follow && (c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED) && !o.until_ns) {
-        wait_add(rt_of(req->d, c), req, WAIT_FOLLOW, false);
-        return ORCH_OP_PENDING;
-    }
-    *ret = json_object();
-    return 0;
+    (void) ret; /* the reply comes once everything asked for was sent */
+    job->d = req->d;
+    snprintf(job->id, sizeof job->id, "%s", c->id);
+    job->follow = json_is_true(json_object_get(req->args, "follow")) && !o.until_ns;
+    job->req = orch_req_defer(req);
+    job->ev = event_new(req->d->base, -1, 0, on_logs_turn, job);
+    job->next = req->d->ctrs->logs;
+    req->d->ctrs->logs = job;
+    event_active(job->ev, 0, 0);
+    return ORCH_OP_PENDING;
 }
 
 /* ---- exec ---- */
@@ -1083,22 +1152,21 @@ op_exec(struct orch_req *req, json_t **ret, struct bt_err **err)
     int r = 0;
     if (o.workdir && o.workdir[0] != '/')
         r = bt_err_set(err, BT_EUSAGE, "the working directory '%s' is not absolute", o.workdir);
-    struct eng_bpf own = { 0 };
     const struct eng_bpf *filter = NULL;
     struct eng_ctr_proc proc = { 0 };
     if (r == 0)
         r = eng_ctr_proc_make(&spec, json_object_get(json_object_get(c->config, "image"), "config"),
                               &proc, err);
     if (r == 0 && !o.privileged)
-        r = seccomp_for(req->d->ctrs, &spec, proc.caps, &own, &filter, err);
+        r = seccomp_for(req->d->ctrs, &spec, proc.caps, &filter, err);
     o.seccomp = filter;
+    o.proc = &proc;
     struct eng_ctr_exec_proc p = { .pty_master = -1 };
     if (r == 0)
         r = eng_ctr_exec(c, &spec, &o, &p, err);
     for (int i = 0; i < 3; i++)
         if (o.stdio[i] >= 0)
             close(o.stdio[i]);
-    eng_bpf_release(&own);
     eng_ctr_proc_release(&proc);
     eng_ctr_spec_release(&spec);
     bt_strv_free(argv);
@@ -1286,6 +1354,8 @@ orch_containers_close(struct orch_daemon *d)
             c->owner = NULL;
         }
     }
+    while (cs->logs)
+        logs_job_end(cs->logs, NULL);
     /* Exec processes died with their containers' pid namespaces; reap and answer them. */
     while (cs->execs) {
         struct exec_wait *w = cs->execs;
@@ -1299,7 +1369,10 @@ orch_containers_close(struct orch_daemon *d)
     cs->cg = eng_cgroup_host_free(cs->cg);
     if (cs->init_fd >= 0)
         close(cs->init_fd);
-    eng_bpf_release(&cs->seccomp_default);
+    for (size_t i = 0; i < SECCOMP_CACHE; i++) {
+        eng_bpf_release(&cs->filters[i].bpf);
+        free(cs->filters[i].profile);
+    }
     free(cs);
     d->ctrs = NULL;
 }

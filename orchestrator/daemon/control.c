@@ -122,6 +122,12 @@ conn_shutdown(struct orch_conn *c)
     orch_conn_unref(c, __func__);
 }
 
+size_t
+orch_conn_queued(const struct orch_conn *c)
+{
+    return evbuffer_get_length(c->out);
+}
+
 bool
 orch_conn_is_dead(const struct orch_conn *c)
 {

@@ -91,6 +91,8 @@ int orch_conn_send(struct orch_conn *c, const json_t *msg, const int *fds, size_
 void orch_conn_close_after_flush(struct orch_conn *c);
 /* Whether the connection's socket is closed (the client went away). */
 bool orch_conn_is_dead(const struct orch_conn *c);
+/* Bytes queued for the client and not written yet. */
+size_t orch_conn_queued(const struct orch_conn *c);
 
 /* ops.c: one request. The handler fills *ret_result (a new reference) or *err, or, for work
  * that completes later, keeps the request with orch_req_defer() and returns ORCH_OP_PENDING. */
@@ -129,6 +131,8 @@ void orch_req_done(struct orch_req *req, struct bt_err *err, json_t *result_stea
 void orch_req_drop(struct orch_req *req);
 /* Whether the client that sent the request has gone away. */
 bool orch_req_client_gone(const struct orch_req *req);
+/* Bytes queued for its client (a producer slows down when the client reads slowly). */
+size_t orch_req_queued(const struct orch_req *req);
 /* Take descriptor i of the request (the caller owns it); -1 when there is none. */
 int orch_req_take_fd(struct orch_req *req, size_t i);
 void orch_req_close_fds(struct orch_req *req);

@@ -106,6 +106,12 @@ orch_req_done(struct orch_req *req, struct bt_err *err, json_t *result_steal)
     }
 }
 
+size_t
+orch_req_queued(const struct orch_req *req)
+{
+    return orch_conn_queued(req->conn);
+}
+
 bool
 orch_req_client_gone(const struct orch_req *req)
 {
