@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -166,4 +167,56 @@ bt_str_closest(const char *word, const char *const *candidates, size_t n)
         if (candidates[i] && strncmp(candidates[i], word, len) == 0)
             return candidates[i];
     return NULL;
+}
+
+static const struct {
+    const char *name;
+    int num;
+} signal_names[] = {
+    { "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "BUS", SIGBUS },       { "CHLD", SIGCHLD },
+    { "CLD", SIGCHLD },  { "CONT", SIGCONT }, { "FPE", SIGFPE },       { "HUP", SIGHUP },
+    { "ILL", SIGILL },   { "INT", SIGINT },   { "IO", SIGIO },         { "IOT", SIGIOT },
+    { "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "POLL", SIGPOLL },     { "PROF", SIGPROF },
+    { "PWR", SIGPWR },   { "QUIT", SIGQUIT }, { "SEGV", SIGSEGV },     { "STKFLT", SIGSTKFLT },
+    { "STOP", SIGSTOP }, { "SYS", SIGSYS },   { "TERM", SIGTERM },     { "TRAP", SIGTRAP },
+    { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+    { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "VTALRM", SIGVTALRM }, { "WINCH", SIGWINCH },
+    { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+};
+
+/* The kernel's real-time range: glibc reserves the first few for itself, but a container's
+ * process is not ours; Docker numbers them from the kernel's 32 and 64. */
+#define KERNEL_SIGRTMIN 32
+#define KERNEL_SIGRTMAX 64
+
+int
+bt_signal_parse(const char *s, int *ret)
+{
+    int n;
+    if (!s || !*s)
+        return -EINVAL;
+    if (isdigit((unsigned char) s[0])) {
+        if (bt_parse_int(s, &n) < 0 || n < 1 || n > KERNEL_SIGRTMAX)
+            return -EINVAL;
+        *ret = n;
+        return 0;
+    }
+    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++) {
+        if (strcasecmp(name, signal_names[i].name) == 0) {
+            *ret = signal_names[i].num;
+            return 0;
+        }
+    }
+    /* RTMIN, RTMIN+1..15, RTMAX-14..-1, RTMAX: Docker's table has no others. */
+    bool max = strncasecmp(name, "RTMAX", 5) == 0;
+    if (!max && strncasecmp(name, "RTMIN", 5) != 0)
+        return -EINVAL;
+    const char *rest = name + 5;
+    int off = 0;
+    if (*rest && (*rest != (max ? '-' : '+') || !isdigit((unsigned char) rest[1]) ||
+                  bt_parse_int(rest + 1, &off) < 0 || off < 1 || off > (max ? 14 : 15)))
+        return -EINVAL;
+    *ret = max ? KERNEL_SIGRTMAX - off : KERNEL_SIGRTMIN + off;
+    return 0;
 }

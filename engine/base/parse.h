@@ -17,6 +17,12 @@ int bt_parse_int(const char *s, int *ret);
 /* "1", "true", "yes", "on" and their opposites, case-insensitive. */
 int bt_parse_bool(const char *s, bool *ret);
 
+/* A signal by name ("SIGTERM", "term", "RTMIN+3") or number ("15"), as Docker's
+ * signal.ParseSignal reads it on Linux: the names of its table (RTMIN, RTMIN+1..15,
+ * RTMAX-14..-1, RTMAX numbered from the kernel's 32 and 64, not glibc's), or 1-64. Returns
+ * 0 or -EINVAL. */
+int bt_signal_parse(const char *s, int *ret);
+
 /* String helpers. */
 bool bt_streq(const char *a, const char *b);
 /* Returns the rest of s after prefix, or NULL when s does not start with it. */

@@ -261,7 +261,7 @@ eng_ctr_proc_make(const struct eng_ctr_spec *s, const json_t *image_config,
 
     p.stop_signal = s->stop_signal;
     const char *sig = image_str(image_config, "StopSignal");
-    if (p.stop_signal == 0 && sig && eng_signal_parse(sig, &p.stop_signal) < 0) {
+    if (p.stop_signal == 0 && sig && bt_signal_parse(sig, &p.stop_signal) < 0) {
         r = bt_err_set(err, BT_EINVALID, "image config: invalid StopSignal '%s'", sig);
         goto fail;
     }
@@ -276,63 +276,6 @@ eng_ctr_proc_make(const struct eng_ctr_spec *s, const json_t *image_config,
 fail:
     eng_ctr_proc_release(&p);
     return r;
-}
-
-static const struct {
-    const char *name;
-    int num;
-} signals[] = {
-    { "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "BUS", SIGBUS },       { "CHLD", SIGCHLD },
-    { "CLD", SIGCHLD },  { "CONT", SIGCONT }, { "FPE", SIGFPE },       { "HUP", SIGHUP },
-    { "ILL", SIGILL },   { "INT", SIGINT },   { "IO", SIGIO },         { "IOT", SIGIOT },
-    { "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "POLL", SIGPOLL },     { "PROF", SIGPROF },
-    { "PWR", SIGPWR },   { "QUIT", SIGQUIT }, { "SEGV", SIGSEGV },     { "STKFLT", SIGSTKFLT },
-    { "STOP", SIGSTOP }, { "SYS", SIGSYS },   { "TERM", SIGTERM },     { "TRAP", SIGTRAP },
-    { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
-    { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "VTALRM", SIGVTALRM }, { "WINCH", SIGWINCH },
-    { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-};
-
-/* The kernel's real-time range; glibc reserves the first few for itself, but a container's
- * process is not berth's: Docker's table numbers them from the kernel's 32 and 64. */
-#define KERNEL_SIGRTMIN 32
-#define KERNEL_SIGRTMAX 64
-
-int
-eng_signal_parse(const char *s, int *ret)
-{
-    int n;
-    if (!s || !*s)
-        return -EINVAL;
-    if (isdigit((unsigned char) s[0])) {
-        if (bt_parse_int(s, &n) < 0 || n < 1 || n > KERNEL_SIGRTMAX)
-            return -EINVAL;
-        *ret = n;
-        return 0;
-    }
-    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(signals); i++) {
-        if (strcasecmp(name, signals[i].name) == 0) {
-            *ret = signals[i].num;
-            return 0;
-        }
-    }
-    bool max = strncasecmp(name, "RTMAX", 5) == 0;
-    if (max || strncasecmp(name, "RTMIN", 5) == 0) {
-        const char *rest = name + 5;
-        int off = 0;
-        if (*rest) {
-            if (*rest != (max ? '-' : '+') || !isdigit((unsigned char) rest[1]) ||
-                bt_parse_int(rest + 1, &off) < 0)
-                return -EINVAL;
-        }
-        n = max ? KERNEL_SIGRTMAX - off : KERNEL_SIGRTMIN + off;
-        if (n < KERNEL_SIGRTMIN || n > KERNEL_SIGRTMAX)
-            return -EINVAL;
-        *ret = n;
-        return 0;
-    }
-    return -EINVAL;
 }
 
 static const char *const ipc_sysctls[] = {

@@ -27,10 +27,6 @@
 int eng_ctr_proc_make(const struct eng_ctr_spec *s, const json_t *image_config,
                       struct eng_ctr_proc *ret, struct bt_err **err);
 
-/* A signal by name ("SIGTERM", "term", "RTMIN+3") or number ("15"), as Docker's
- * signal.ParseSignal. Returns 0 or -EINVAL. */
-int eng_signal_parse(const char *s, int *ret);
-
 /* Whether a sysctl may be set in a container with these namespaces private, as runc's
  * validation: the IPC ones (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*) need a private
  * ipc namespace, net.* a private network namespace, kernel.domainname a private uts

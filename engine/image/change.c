@@ -539,44 +539,6 @@ apply_expose(json_t *config, const char *args, struct bt_err **err)
     return set_member(config, "ExposedPorts", ports, err);
 }
 
-/* Signal names as Docker knows them on Linux, without "SIG". */
-static const char *const signal_names[] = {
-    "ABRT", "ALRM",   "BUS",  "CHLD",   "CLD",   "CONT", "FPE",  "HUP",   "ILL",
-    "INT",  "IO",     "IOT",  "KILL",   "PIPE",  "POLL", "PROF", "PWR",   "QUIT",
-    "SEGV", "STKFLT", "STOP", "SYS",    "TERM",  "TRAP", "TSTP", "TTIN",  "TTOU",
-    "URG",  "USR1",   "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ", "RTMIN", "RTMAX",
-};
-
-/* RTMIN+n (1-15) and RTMAX-n (1-14), as Docker names the real-time signals. */
-static bool
-signal_is_realtime(const char *name)
-{
-    static const struct {
-        const char *prefix;
-        int max;
-    } rt[] = { { "RTMIN+", 15 }, { "RTMAX-", 14 } };
-    for (size_t i = 0; i < BT_ARRAY_SIZE(rt); i++) {
-        int n;
-        if (strncasecmp(name, rt[i].prefix, 6) == 0 && isdigit((unsigned char) name[6]) &&
-            bt_parse_int(name + 6, &n) == 0 && n >= 1 && n <= rt[i].max)
-            return true;
-    }
-    return false;
-}
-
-static bool
-signal_is_valid(const char *s)
-{
-    int n;
-    if (isdigit((unsigned char) s[0]))
-        return bt_parse_int(s, &n) == 0 && n >= 1 && n <= 64;
-    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-    for (size_t i = 0; i < BT_ARRAY_SIZE(signal_names); i++)
-        if (strcasecmp(name, signal_names[i]) == 0)
-            return true;
-    return signal_is_realtime(name);
-}
-
 static int
 apply_stopsignal(json_t *config, const char *args, struct bt_err **err)
 {
@@ -584,7 +546,8 @@ apply_stopsignal(json_t *config, const char *args, struct bt_err **err)
     int r = word_process(config, args, &sig, err);
     if (r < 0)
         return r;
-    if (!signal_is_valid(sig))
+    int num;
+    if (bt_signal_parse(sig, &num) < 0)
         return bt_err_set(err, BT_EINVALID,
                           "invalid signal '%s' (a name such as SIGTERM or TERM, or 1-64)", sig);
     /* Kept as written, as Docker keeps it. */

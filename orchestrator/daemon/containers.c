@@ -864,7 +864,7 @@ op_kill(struct orch_req *req, json_t **ret, struct bt_err **err)
         return -1;
     const char *s = json_string_value(json_object_get(req->args, "signal"));
     int sig = SIGKILL;
-    if (s && eng_signal_parse(s, &sig) < 0)
+    if (s && bt_signal_parse(s, &sig) < 0)
         return bt_err_set(err, BT_EINVALID, "invalid signal '%s'", s);
     if (eng_ctr_kill(c, sig, err) < 0)
         return -1;

@@ -313,7 +313,7 @@ on_stop_signal(struct conv *c, const char *key, const json_t *v, struct bt_err *
     int r = want_string(key, v, &s, err);
     if (r < 0)
         return r;
-    if (eng_signal_parse(s, &c->s->stop_signal) < 0)
+    if (bt_signal_parse(s, &c->s->stop_signal) < 0)
         return bt_err_set(err, BT_EINVALID, "%s: invalid signal '%s'", key, s);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "engine/base/alloc.h"
+#include "engine/base/parse.h"
 #include "engine/base/buf.h"
 #include "engine/base/err.h"
 #include "engine/container/caps.h"
@@ -242,7 +243,7 @@ test_signal_parse(void **state)
     };
     for (size_t i = 0; i < BT_ARRAY_SIZE(cases); i++) {
         int n = 0;
-        int r = eng_signal_parse(cases[i].s, &n);
+        int r = bt_signal_parse(cases[i].s, &n);
         if (cases[i].want < 0 ? r == 0 : (r < 0 || n != cases[i].want))
             fail_msg("'%s': expected %d, got r=%d n=%d", cases[i].s, cases[i].want, r, n);
     }
