@@ -59,3 +59,26 @@ bt_strv_env_merge(char *const *base, char *const *add)
     }
     return out;
 }
+
+void
+bt_strv_builder_push(struct bt_strv_builder *b, char *s_steal)
+{
+    b->v = bt_xgrow(b->v, &b->cap, b->n + 2, sizeof *b->v);
+    b->v[b->n++] = s_steal;
+    b->v[b->n] = NULL;
+}
+
+char **
+bt_strv_builder_steal(struct bt_strv_builder *b)
+{
+    char **v = b->v ? b->v : bt_xcalloc(1, sizeof *v);
+    *b = (struct bt_strv_builder){ 0 };
+    return v;
+}
+
+void
+bt_strv_builder_release(struct bt_strv_builder *b)
+{
+    b->v = bt_strv_free(b->v);
+    *b = (struct bt_strv_builder){ 0 };
+}

@@ -73,44 +73,11 @@ eng_ctr_proc_release(struct eng_ctr_proc *p)
     *p = (struct eng_ctr_proc){ 0 };
 }
 
-/* A growable NULL-terminated list of owned strings. */
-struct strv {
-    char **v;
-    size_t n, cap;
-};
-
-static void
-strv_push(struct strv *l, char *s)
-{
-    l->v = bt_xgrow(l->v, &l->cap, l->n + 2, sizeof *l->v);
-    l->v[l->n++] = s;
-    l->v[l->n] = NULL;
-}
-
-static void
-strv_release(struct strv *l)
-{
-    l->v = bt_strv_free(l->v);
-    *l = (struct strv){ 0 };
-}
-
-static char **
-strv_steal(struct strv *l)
-{
-    if (!l->v)
-        l->v = bt_xcalloc(1, sizeof *l->v);
-    char **v = l->v;
-    *l = (struct strv){ 0 };
-    return v;
-}
-
-#define autostrv __attribute__((cleanup(strv_release)))
-
 /* A JSON array of strings from the image config: 1 when present (possibly empty), 0 when
  * absent or null, negative when malformed. */
 static int
-image_strv(const json_t *config, const char *key, char *const **ret_v, struct strv *store,
-           struct bt_err **err)
+image_strv(const json_t *config, const char *key, char *const **ret_v,
+           struct bt_strv_builder *store, struct bt_err **err)
 {
     const json_t *a = config ? json_object_get(config, key) : NULL;
     if (!a || json_is_null(a))
@@ -122,7 +89,7 @@ image_strv(const json_t *config, const char *key, char *const **ret_v, struct st
     json_array_foreach(a, i, v) {
         if (!json_is_string(v))
             return bt_err_set(err, BT_EINVALID, "image config: %s[%zu] is not a string", key, i);
-        strv_push(store, bt_xstrdup(json_string_value(v)));
+        bt_strv_builder_push(store, bt_xstrdup(json_string_value(v)));
     }
     *ret_v = store->v;
     return 1;
@@ -140,7 +107,7 @@ static int
 make_argv(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret,
           struct bt_err **err)
 {
-    autostrv struct strv img_ep = { 0 }, img_cmd = { 0 };
+    bt_autostrv_builder struct bt_strv_builder img_ep = { 0 }, img_cmd = { 0 };
     char *const *image_ep = NULL, *const *image_cmd = NULL;
     int r = image_strv(image_config, "Entrypoint", &image_ep, &img_ep, err);
     if (r < 0)
@@ -160,14 +127,14 @@ make_argv(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret,
         if (!ep)
             ep = image_ep;
     }
-    autostrv struct strv argv = { 0 };
+    bt_autostrv_builder struct bt_strv_builder argv = { 0 };
     for (size_t i = 0; ep && ep[i]; i++)
-        strv_push(&argv, bt_xstrdup(ep[i]));
+        bt_strv_builder_push(&argv, bt_xstrdup(ep[i]));
     for (size_t i = 0; cmd && cmd[i]; i++)
-        strv_push(&argv, bt_xstrdup(cmd[i]));
+        bt_strv_builder_push(&argv, bt_xstrdup(cmd[i]));
     if (argv.n == 0)
         return bt_err_set(err, BT_EINVALID, "no command specified");
-    *ret = strv_steal(&argv);
+    *ret = bt_strv_builder_steal(&argv);
     return 0;
 }
 
@@ -181,7 +148,7 @@ env_keylen(const char *e)
 /* moby's ReplaceOrAppendEnvValues: same key replaced in place, else appended; an entry
  * without '=' removes the key. */
 static void
-env_set(struct strv *env, const char *entry)
+env_set(struct bt_strv_builder *env, const char *entry)
 {
     size_t kl = env_keylen(entry);
     bool unset = entry[kl] != '=';
@@ -198,24 +165,24 @@ env_set(struct strv *env, const char *entry)
         }
     }
     if (!unset)
-        strv_push(env, bt_xstrdup(entry));
+        bt_strv_builder_push(env, bt_xstrdup(entry));
 }
 
 static int
 make_env(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret, struct bt_err **err)
 {
-    autostrv struct strv img = { 0 };
+    bt_autostrv_builder struct bt_strv_builder img = { 0 };
     char *const *image_env = NULL;
     int r = image_strv(image_config, "Env", &image_env, &img, err);
     if (r < 0)
         return r;
-    autostrv struct strv env = { 0 };
-    strv_push(&env, bt_xstrdup("PATH=" ENG_DEFAULT_PATH));
+    bt_autostrv_builder struct bt_strv_builder env = { 0 };
+    bt_strv_builder_push(&env, bt_xstrdup("PATH=" ENG_DEFAULT_PATH));
     /* Without a hostname the engine adds HOSTNAME: the default is the container's id. */
     if (s->hostname)
-        strv_push(&env, bt_xasprintf("HOSTNAME=%s", s->hostname));
+        bt_strv_builder_push(&env, bt_xasprintf("HOSTNAME=%s", s->hostname));
     if (s->tty)
-        strv_push(&env, bt_xstrdup("TERM=xterm"));
+        bt_strv_builder_push(&env, bt_xstrdup("TERM=xterm"));
     for (size_t i = 0; image_env && image_env[i]; i++) {
         if (env_keylen(image_env[i]) == 0)
             return bt_err_set(err, BT_EINVALID, "image config: Env[%zu]: empty variable name", i);
@@ -227,7 +194,7 @@ make_env(const struct eng_ctr_spec *s, const json_t *image_config, char ***ret, 
                               s->env[i]);
         env_set(&env, s->env[i]);
     }
-    *ret = strv_steal(&env);
+    *ret = bt_strv_builder_steal(&env);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/buf.h"
 #include "engine/base/parse.h"
+#include "engine/base/strv.h"
 #include "engine/base/utf8.h"
 #include "engine/image/change.h"
 
@@ -34,34 +35,10 @@ skip_blanks(const char *s)
     return s;
 }
 
-/* A growable list of owned strings. */
-struct strv {
-    char **v;
-    size_t n, cap;
-};
-
-static void
-strv_push(struct strv *l, char *s)
-{
-    l->v = bt_xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
-    l->v[l->n++] = s;
-}
-
-static void
-strv_release(struct strv *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    *l = (struct strv){ 0 };
-}
-
-#define autostrv __attribute__((cleanup(strv_release)))
-
 /* Split s at blanks outside quotes, keeping quotes and escapes in the words (as Dockerfile
  * NAME=VALUE lists are split before each word is processed). */
 static void
-split_quoted(const char *s, struct strv *ret)
+split_quoted(const char *s, struct bt_strv_builder *ret)
 {
     size_t n = strlen(s), i = 0;
     for (;;) {
@@ -81,13 +58,13 @@ split_quoted(const char *s, struct strv *ret)
                 i++; /* the escaped character belongs to the word, blank or quote */
             i++;
         }
-        strv_push(ret, bt_xstrndup(s + start, i - start));
+        bt_strv_builder_push(ret, bt_xstrndup(s + start, i - start));
     }
 }
 
 /* Split s at blanks, nothing else (EXPOSE and the shell form of VOLUME). */
 static void
-split_blanks(const char *s, struct strv *ret)
+split_blanks(const char *s, struct bt_strv_builder *ret)
 {
     for (;;) {
         s = skip_blanks(s);
@@ -96,7 +73,7 @@ split_blanks(const char *s, struct strv *ret)
         const char *e = s;
         while (*e && !is_blank(*e))
             e++;
-        strv_push(ret, bt_xstrndup(s, (size_t) (e - s)));
+        bt_strv_builder_push(ret, bt_xstrndup(s, (size_t) (e - s)));
         s = e;
     }
 }
@@ -361,10 +338,10 @@ apply_entrypoint(json_t *config, const char *args, struct bt_err **err)
 /* ENV and LABEL: NAME=VALUE words, or the legacy NAME followed by the rest of the line. Names
  * and values are processed; every value expands against the Env from before the instruction. */
 static int
-parse_pairs(const json_t *config, const char *args, struct strv *keys, struct strv *vals,
-            struct bt_err **err)
+parse_pairs(const json_t *config, const char *args, struct bt_strv_builder *keys,
+            struct bt_strv_builder *vals, struct bt_err **err)
 {
-    autostrv struct strv words = { 0 };
+    bt_autostrv_builder struct bt_strv_builder words = { 0 };
     int r;
     split_quoted(args, &words);
     BT_ASSERT(words.n > 0); /* args is not empty nor blank */
@@ -381,10 +358,10 @@ parse_pairs(const json_t *config, const char *args, struct strv *keys, struct st
         char *k = NULL, *v = NULL;
         if ((r = word_process(config, key, &k, err)) < 0)
             return r;
-        strv_push(keys, k);
+        bt_strv_builder_push(keys, k);
         if ((r = word_process(config, rest, &v, err)) < 0)
             return r;
-        strv_push(vals, v);
+        bt_strv_builder_push(vals, v);
     } else {
         for (size_t i = 0; i < words.n; i++) {
             char *eq = strchr(words.v[i], '=');
@@ -394,10 +371,10 @@ parse_pairs(const json_t *config, const char *args, struct strv *keys, struct st
             char *k = NULL, *v = NULL;
             if ((r = word_process(config, words.v[i], &k, err)) < 0)
                 return r;
-            strv_push(keys, k);
+            bt_strv_builder_push(keys, k);
             if ((r = word_process(config, eq + 1, &v, err)) < 0)
                 return r;
-            strv_push(vals, v);
+            bt_strv_builder_push(vals, v);
         }
     }
     for (size_t i = 0; i < keys->n; i++)
@@ -423,7 +400,7 @@ env_find(const json_t *env, const char *name)
 static int
 apply_env(json_t *config, const char *args, struct bt_err **err)
 {
-    autostrv struct strv keys = { 0 }, vals = { 0 };
+    bt_autostrv_builder struct bt_strv_builder keys = { 0 }, vals = { 0 };
     int r = parse_pairs(config, args, &keys, &vals, err);
     if (r < 0)
         return r;
@@ -452,7 +429,7 @@ apply_env(json_t *config, const char *args, struct bt_err **err)
 static int
 apply_label(json_t *config, const char *args, struct bt_err **err)
 {
-    autostrv struct strv keys = { 0 }, vals = { 0 };
+    bt_autostrv_builder struct bt_strv_builder keys = { 0 }, vals = { 0 };
     int r = parse_pairs(config, args, &keys, &vals, err);
     if (r < 0)
         return r;
@@ -523,7 +500,7 @@ expose_one(json_t *ports, const char *spec, struct bt_err **err)
 static int
 apply_expose(json_t *config, const char *args, struct bt_err **err)
 {
-    autostrv struct strv words = { 0 };
+    bt_autostrv_builder struct bt_strv_builder words = { 0 };
     split_blanks(args, &words);
     json_t *ports = member_copy(config, "ExposedPorts", JSON_OBJECT);
     for (size_t i = 0; i < words.n; i++) {
@@ -631,7 +608,7 @@ trim_dup(const char *s)
 static int
 apply_volume(json_t *config, const char *args, struct bt_err **err)
 {
-    autostrv struct strv raw = { 0 };
+    bt_autostrv_builder struct bt_strv_builder raw = { 0 };
     json_t *a = args[0] == '[' ? json_loads(args, 0, NULL) : NULL;
     if (json_is_array(a)) {
         size_t i;
@@ -641,7 +618,7 @@ apply_volume(json_t *config, const char *args, struct bt_err **err)
                 json_decref(a);
                 return bt_err_set(err, BT_EINVALID, "'%s' is not a JSON array of strings", args);
             }
-            strv_push(&raw, trim_dup(json_string_value(v)));
+            bt_strv_builder_push(&raw, trim_dup(json_string_value(v)));
         }
     } else {
         split_blanks(args, &raw);
